@@ -1,0 +1,131 @@
+// Package store holds the records that totpvault keeps (endpoints and tokens)
+// and the errors its storage implementations return. It knows nothing of HTTP
+// and nothing of SQL: implementations live in its subpackages.
+package store
+
+import (
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Errors returned by every store implementation. Callers match them with
+// errors.Is; implementations wrap them with context.
+var (
+	// ErrNotFound means the record asked for does not exist (or, for a token,
+	// was revoked).
+	ErrNotFound = errors.New("not found")
+
+	// ErrAlreadyExists means a record with the same unique name exists.
+	ErrAlreadyExists = errors.New("already exists")
+
+	// ErrSchemaNotCurrent means the database answers but its schema is older
+	// or newer than the one this build expects.
+	ErrSchemaNotCurrent = errors.New("schema not current")
+)
+
+// Role is what a token may do.
+type Role string
+
+// The roles a token can have.
+const (
+	// RoleAdmin may do everything.
+	RoleAdmin Role = "admin"
+
+	// RoleRunner may read endpoints and their codes within its scopes.
+	RoleRunner Role = "runner"
+)
+
+// Endpoint is one monitored account whose sign-in needs a TOTP code.
+type Endpoint struct {
+	// ID never changes; it is the associated data that binds SealedSecret to
+	// this row.
+	ID string
+
+	// Name is unique and never changes.
+	Name string
+
+	Issuer  string
+	Account string
+
+	// Algorithm is "SHA1", "SHA256" or "SHA512".
+	Algorithm string
+
+	Digits int
+
+	// Period is the length of a time step in seconds.
+	Period int
+
+	// Labels is never nil on records a store returns.
+	Labels map[string]string
+
+	// SealedSecret is the TOTP secret sealed by the keyring; a store never
+	// sees the plaintext.
+	SealedSecret []byte
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// EndpointQuery selects a page of endpoints, ordered by name.
+type EndpointQuery struct {
+	// Prefix, when not empty, keeps names that start with it.
+	Prefix string
+
+	// Labels keeps endpoints that carry every one of these pairs.
+	Labels map[string]string
+
+	// After, when not empty, keeps names that sort strictly after it (byte
+	// order).
+	After string
+
+	// Limit is the largest number of endpoints returned; it must be positive.
+	Limit int
+}
+
+// EndpointUpdate is a partial change of an endpoint's descriptive fields. A
+// nil field is left as it is.
+type EndpointUpdate struct {
+	Issuer  *string
+	Account *string
+	Labels  *map[string]string
+
+	// UpdatedAt is the time recorded as the endpoint's last change.
+	UpdatedAt time.Time
+}
+
+// Token is a bearer credential as stored: its value is never kept, only the
+// SHA-256 hash of it.
+type Token struct {
+	ID     string
+	Name   string
+	Role   Role
+	Scopes []string
+
+	// Hash is the SHA-256 of the token value.
+	Hash []byte
+
+	CreatedAt time.Time
+
+	// ExpiresAt is zero for a token that never expires.
+	ExpiresAt time.Time
+
+	// RevokedAt is zero for a token that was not revoked.
+	RevokedAt time.Time
+}
+
+// TokenQuery selects a page of tokens that were not revoked, ordered by ID.
+type TokenQuery struct {
+	// After, when not empty, keeps IDs that sort strictly after it.
+	After string
+
+	// Limit is the largest number of tokens returned; it must be positive.
+	Limit int
+}
+
+// NewID returns a fresh record ID: a version 7 UUID, so IDs made later sort
+// later.
+func NewID() string {
+	return uuid.Must(uuid.NewV7()).String()
+}
