@@ -129,3 +129,23 @@ type TokenQuery struct {
 func NewID() string {
 	return uuid.Must(uuid.NewV7()).String()
 }
+
+// MaxNameLen is the longest endpoint name.
+const MaxNameLen = 128
+
+// ValidName reports whether name can be an endpoint's name: 1 to
+// MaxNameLen characters of A-Z a-z 0-9 . _ -, starting with a letter or a
+// digit.
+func ValidName(name string) bool {
+	if name == "" || len(name) > MaxNameLen {
+		return false
+	}
+
+	for i, c := range []byte(name) {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/totpvault/totpvault"
+	"github.com/totpvault/totpvault/internal/access"
+	"github.com/totpvault/totpvault/internal/api"
+	"github.com/totpvault/totpvault/internal/keyring"
+	"github.com/totpvault/totpvault/internal/store"
+	"github.com/totpvault/totpvault/internal/store/postgres"
+)
+
+// Server timeouts. A code request may wait for the next time step, up to
+// one period (at most five minutes), so writes get longer than that.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = time.Minute
+	writeTimeout      = 6 * time.Minute
+	idleTimeout       = 2 * time.Minute
+	drainTimeout      = 20 * time.Second
+)
+
+// runServe serves the HTTP API until ctx is done, then drains.
+func runServe(ctx context.Context, args []string, env environment, _, errOut io.Writer) error {
+	cfg, err := parseFlags(newFlagSet("serve", errOut), args, env)
+	if err != nil {
+		return err
+	}
+
+	log := cfg.newLogger(errOut)
+
+	// The master key is required with PostgreSQL, so without a database
+	// that is the first thing to name, not the key.
+	if cfg.DatabaseURL == "" {
+		return errNoDatabase
+	}
+	keys, err := cfg.keyring()
+	if err != nil {
+		return err
+	}
+
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+
+	if err := bootstrapAdmin(ctx, db, cfg, log, errOut, baseURL(cfg, ln)); err != nil {
+		ln.Close()
+		return err
+	}
+
+	srv := api.New(api.Config{
+		Store:        db,
+		Sealer:       keys,
+		Log:          log,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Spec:         totpvault.APISpec,
+	})
+	return serveHTTP(ctx, srv, ln, cfg, log)
+}
+
+// keyring builds the keyring from the configured master keys.
+func (c Config) keyring() (*keyring.Keyring, error) {
+	if c.MasterKey == "" {
+		return nil, errors.New("no master key: set TOTPVAULT_MASTER_KEY or " +
+			"TOTPVAULT_MASTER_KEY_FILE (or --master-key-file) to a key made by " +
+			"`totpvault keygen`, and keep it apart from the database")
+	}
+
+	primary, err := keyring.ParseKey(c.MasterKey)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	old, err := keyring.ParseKeys(c.OldMasterKeys)
+	if err != nil {
+		return nil, fmt.Errorf("old master keys: %w", err)
+	}
+	return keyring.New(primary, old...)
+}
+
+// errNoDatabase says how to name the database, the one store there is.
+var errNoDatabase = errors.New("no database: set TOTPVAULT_DATABASE_URL (or " +
+	"--database-url) to a PostgreSQL URL such as " +
+	"postgres://totpvault@localhost:5432/totpvault")
+
+// openStore connects to the configured database.
+func openStore(ctx context.Context, cfg Config) (*postgres.DB, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errNoDatabase
+	}
+
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// baseURL is the address to reach the server on, for the bootstrap message.
+func baseURL(cfg Config, ln net.Listener) string {
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + ln.Addr().String()
+}
+
+// bootstrapAdmin creates the first admin token when the store holds none
+// at all. Its value is the configured bootstrap token, or a new one that is
+// printed this once on errOut.
+func bootstrapAdmin(ctx context.Context, db *postgres.DB, cfg Config, log *slog.Logger,
+	errOut io.Writer, base string) error {
+	value, hash, err := bootstrapValue(cfg.BootstrapToken)
+	if err != nil {
+		return err
+	}
+
+	t := store.Token{
+		ID:        store.NewID(),
+		Name:      "bootstrap-admin",
+		Role:      store.RoleAdmin,
+		Hash:      hash,
+		CreatedAt: time.Now(),
+	}
+	created, err := db.CreateFirstAdminToken(ctx, t)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin token: %w", err)
+	}
+
+	switch {
+	case !created && cfg.BootstrapToken != "":
+		log.Info("admin tokens exist; the bootstrap token setting is not used")
+	case created && cfg.BootstrapToken != "":
+		log.Info("created the bootstrap admin token from configuration",
+			slog.String("token_id", t.ID))
+	case created:
+		log.Info("created a bootstrap admin token", slog.String("token_id", t.ID))
+		fmt.Fprintf(errOut, "\ntotpvault: no admin token existed, so this one was made. "+
+			"It is shown only now; keep it safe:\n\n    %s\n\n"+
+			"Try it: curl -H 'Authorization: Bearer %[1]s' %s/v1/endpoints\n\n", value, base)
+	}
+	return nil
+}
+
+// bootstrapValue returns the configured bootstrap token or mints one.
+func bootstrapValue(configured string) (value string, hash []byte, err error) {
+	if configured == "" {
+		return access.Mint(rand.Reader)
+	}
+
+	if err := access.CheckTokenValue(configured); err != nil {
+		return "", nil, fmt.Errorf("bootstrap token: %w", err)
+	}
+	return configured, access.Hash(configured), nil
+}
+
+// serveHTTP serves srv on ln until ctx is done, then stops the waits,
+// drains requests for at most drainTimeout and returns.
+func serveHTTP(ctx context.Context, srv *api.Server, ln net.Listener, cfg Config,
+	log *slog.Logger) error {
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	errc := make(chan error, 1)
+	go func() {
+		log.Info("serving", slog.String("address", ln.Addr().String()),
+			slog.Bool("tls", cfg.TLSCertFile != ""))
+		if cfg.TLSCertFile != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down", slog.Duration("drain_timeout", drainTimeout))
+	
+
+	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if err := hs.Shutdown(drainCtx); err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	return nil
+}
+
+// runMigrate applies the schema and exits.
+func runMigrate(ctx context.Context, args []string, env environment, out, errOut io.Writer) error {
+	cfg, err := parseFlags(newFlagSet("migrate", errOut), args, env)
+	if err != nil {
+		return err
+	}
+
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintln(out, "the database schema is current")
+	return nil
+}
+
+// runKeygen prints a fresh master key.
+func runKeygen(_ context.Context, args []string, _ environment, out, errOut io.Writer) error {
+	fs := newFlagSet("keygen", errOut)
+	fs.Usage = func() {
+		fmt.Fprintln(errOut, "usage: totpvault keygen > master.key\n\n"+
+			"Prints a fresh 32-byte master key, base64, for TOTPVAULT_MASTER_KEY(_FILE).")
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	// "keygen master.key" must not look as if it wrote the key to a file.
+	if fs.NArg() > 0 {
+		fmt.Fprintf(errOut, "unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+
+	key, err := keyring.NewKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, key)
+	return nil
+}
+
+// flagError passes flag.ErrHelp on and turns other parse errors into
+// errUsage (the flag package has printed them).
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errUsage
+}

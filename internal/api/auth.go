@@ -1,0 +1,159 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/totpvault/totpvault/internal/access"
+	"github.com/totpvault/totpvault/internal/store"
+)
+
+// errNoToken is the problem for every request whose bearer token is missing,
+// unknown, expired or revoked. One message for all four, so that a caller
+// holding a stolen token learns nothing about its state.
+var errNoToken = fail(codeUnauthorized,
+	"send a valid bearer token in the Authorization header "+
+		"(the token given is missing, unknown, expired or revoked)")
+
+// presentedHash returns the SHA-256 of the request's bearer token.
+func presentedHash(r *http.Request) ([]byte, error) {
+	scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errNoToken
+	}
+
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return nil, errNoToken
+	}
+	return access.Hash(value), nil
+}
+
+// admit checks that tok may be used at all at the clock's now.
+func (s *Server) admit(tok store.Token) error {
+	now := s.clock.Now()
+
+	if !tok.RevokedAt.IsZero() {
+		return errNoToken
+	}
+	if !tok.ExpiresAt.IsZero() && !now.Before(tok.ExpiresAt) {
+		return errNoToken
+	}
+	return nil
+}
+
+// authenticate finds the request's token, admits it and puts it into the
+// context. It answers 401 for a token that cannot be used.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hash, err := presentedHash(r)
+		if err != nil {
+			writeProblem(w, r, errNoToken)
+			return
+		}
+
+		tok, err := s.store.TokenByHash(r.Context(), hash)
+		if err = s.tokenError(tok, err); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+
+		ctx := context.WithValue(r.Context(), principalKey, tok)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// authenticateWithEndpoint is authenticate for routes under
+// /v1/endpoints/{name}: it fetches the token and the endpoint in one round
+// trip and puts both into the context. The endpoint is only looked at after
+// the role and scope checks, so a refusal never depends on it.
+func (s *Server) authenticateWithEndpoint(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hash, err := presentedHash(r)
+		if err != nil {
+			writeProblem(w, r, errNoToken)
+			return
+		}
+
+		name := chi.URLParam(r, "name")
+		tok, ep, err := s.store.TokenAndEndpoint(r.Context(), hash, name)
+		if err = s.tokenError(tok, err); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+
+		ctx := context.WithValue(r.Context(), principalKey, tok)
+		ctx = context.WithValue(ctx, endpointKey, ep)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// tokenError turns the outcome of a token lookup into the error to answer
+// with, or nil when the token may be used.
+func (s *Server) tokenError(tok store.Token, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errNoToken
+	case err != nil:
+		return fmt.Errorf("look up token: %w", err)
+	}
+	return s.admit(tok)
+}
+
+// principal returns the token that authenticated the request.
+func principal(r *http.Request) store.Token {
+	tok, _ := r.Context().Value(principalKey).(store.Token)
+	return tok
+}
+
+// requireAdmin lets only admin tokens through.
+func requireAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if principal(r).Role != store.RoleAdmin {
+			writeProblem(w, r, fail(codeForbidden,
+				"this operation needs an admin token; runner tokens may only read "+
+					"endpoints and their codes"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireScope lets through admin tokens, and runner tokens whose scopes
+// match the endpoint name in the path.
+func requireScope(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := principal(r)
+		name := chi.URLParam(r, "name")
+
+		if tok.Role != store.RoleAdmin && !access.Permits(tok.Scopes, name) {
+			writeProblem(w, r, fail(codeForbidden, fmt.Sprintf(
+				"this token's scopes do not cover endpoint %q; ask an admin for a token "+
+					"whose scopes match it", name)))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// visible reports whether the request's token may see endpoint name.
+func visible(r *http.Request, name string) bool {
+	tok := principal(r)
+	return tok.Role == store.RoleAdmin || access.Permits(tok.Scopes, name)
+}
+
+// endpointOf returns the endpoint that authenticateWithEndpoint found, or a
+// not_found problem. A name that cannot exist is simply not found.
+func endpointOf(r *http.Request) (store.Endpoint, error) {
+	ep, _ := r.Context().Value(endpointKey).(*store.Endpoint)
+	if ep == nil {
+		return store.Endpoint{}, fail(codeNotFound, fmt.Sprintf(
+			"no endpoint is named %q", chi.URLParam(r, "name")))
+	}
+	return *ep, nil
+}

@@ -1,0 +1,73 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/totpvault/totpvault/internal/keyring"
+	"github.com/totpvault/totpvault/internal/totp"
+)
+
+// BenchmarkCodePath measures what a code read costs besides the network
+// and the database: opening the sealed secret and computing the current and
+// the next code.
+func BenchmarkCodePath(b *testing.B) {
+	keys, err := keyring.New(masterKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	ad := []byte("totpvault/endpoint-secret/v1:0193a0d4-0000-7000-8000-000000000000")
+	sealed, err := keys.Seal([]byte("12345678901234567890"), ad)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 12, 3, 18, 0, 10, 0, time.UTC)
+
+	b.ReportAllocs()
+	for b.Loop() {
+		secret, err := keys.Open(sealed, ad)
+		if err != nil {
+			b.Fatal(err)
+		}
+
+		key := totp.Key{Secret: secret, Algorithm: totp.SHA1, Digits: 6, Period: 30}
+		counter := key.Counter(now)
+		if _, err := key.At(counter); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := key.At(counter + 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCodeReadHTTP measures a whole code read through the router:
+// authentication and the endpoint in one query, opening, computing and
+// writing the answer. It runs against the test database, in process.
+func BenchmarkCodeReadHTTP(b *testing.B) {
+	h := newHarness(b)
+	name := h.name("bench")
+	h.enroll(map[string]any{"name": name, "generate": true})
+
+	req := httptest.NewRequest("GET", "/v1/endpoints/"+name+"/code", nil)
+	req.Header.Set("Authorization", "Bearer "+h.admin)
+	handler := h.server.Handler()
+
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req.Clone(context.Background()))
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d: %s", rec.Code, bytes.TrimSpace(rec.Body.Bytes()))
+				return
+			}
+		}
+	})
+}

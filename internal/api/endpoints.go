@@ -1,0 +1,361 @@
+package api
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/totpvault/totpvault/internal/store"
+)
+
+// enrollRequest is the body of POST /v1/endpoints.
+type enrollRequest struct {
+	Name   string            `json:"name"`
+	Labels map[string]string `json:"labels"`
+	secretSource
+}
+
+// createEndpoint enrolls a new endpoint.
+func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
+	var req enrollRequest
+	if _, err := decodeJSON(r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	if err := checkName(req.Name); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := checkLabels(req.Labels); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	key, err := s.key(req.secretSource)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	now := s.clock.Now()
+	e := store.Endpoint{
+		ID:        store.NewID(),
+		Name:      req.Name,
+		Labels:    req.Labels,
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	if err := s.seal(&e, key); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	created, err := s.store.CreateEndpoint(r.Context(), e)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		err = fail(codeAlreadyExists, fmt.Sprintf(
+			"an endpoint named %q exists already; pick another name, or replace its "+
+				"secret with PUT /v1/endpoints/%[1]s/secret", req.Name))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	out := showEndpoint(created)
+	if req.Generate != nil && *req.Generate {
+		out.OTPAuthURI = key.URI()
+	}
+
+	w.Header().Set("Location", "/v1/endpoints/"+url.PathEscape(created.Name))
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// getEndpoint answers the endpoint that authentication found.
+func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request) {
+	e, err := endpointOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	writeJSON(w, http.StatusOK, showEndpoint(e))
+}
+
+// endpointPatch is the body of PATCH /v1/endpoints/{name}; null clears.
+type endpointPatch struct {
+	Issuer  *string           `json:"issuer"`
+	Account *string           `json:"account"`
+	Labels  map[string]string `json:"labels"`
+}
+
+// updateEndpoint changes an endpoint's issuer, account or labels.
+func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
+	e, err := endpointOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	var req endpointPatch
+	fields, err := decodeJSON(r, &req, mergePatch)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	u, err := req.update(fields)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	u.UpdatedAt = s.clock.Now()
+	updated, err := s.store.UpdateEndpoint(r.Context(), e.Name, u)
+	if err != nil {
+		s.writeError(w, r, notFoundAs(err, "endpoint", e.Name))
+		return
+	}
+
+	writeJSON(w, http.StatusOK, showEndpoint(updated))
+}
+
+// update turns the patch into a store update: absent fields stay as they
+// are, null ones are cleared.
+func (p endpointPatch) update(fields rawFields) (store.EndpointUpdate, error) {
+	var u store.EndpointUpdate
+
+	for _, f := range []struct {
+		name string
+		in   *string
+		out  **string
+	}{{"issuer", p.Issuer, &u.Issuer}, {"account", p.Account, &u.Account}} {
+		raw, sent := fields[f.name]
+		if !sent {
+			continue
+		}
+
+		value := ""
+		if !isNull(raw) {
+			value = *f.in
+		}
+		if err := checkText(f.name, value); err != nil {
+			return u, err
+		}
+		*f.out = &value
+	}
+
+	if raw, sent := fields["labels"]; sent {
+		labels := p.Labels
+		if isNull(raw) || labels == nil {
+			labels = map[string]string{}
+		}
+		if err := checkLabels(labels); err != nil {
+			return u, err
+		}
+		u.Labels = &labels
+	}
+	return u, nil
+}
+
+// deleteEndpoint removes an endpoint and its secret.
+func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
+	e, err := endpointOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	if err := s.store.DeleteEndpoint(r.Context(), e.Name); err != nil {
+		s.writeError(w, r, notFoundAs(err, "endpoint", e.Name))
+		return
+	}
+
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// replaceSecret re-enrolls an endpoint with a new secret. Algorithm,
+// digits and period are taken afresh; issuer and account are kept unless
+// the request or its URI gives new ones.
+func (s *Server) replaceSecret(w http.ResponseWriter, r *http.Request) {
+	e, err := endpointOf(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	var src secretSource
+	if _, err := decodeJSON(r, &src); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	key, err := s.key(src)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	if key.Issuer == "" {
+		key.Issuer = e.Issuer
+	}
+	if key.Account == "" {
+		key.Account = e.Account
+	}
+
+	e.UpdatedAt = s.clock.Now()
+	if err := s.seal(&e, key); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	replaced, err := s.store.ReplaceSecret(r.Context(), e)
+	if err != nil {
+		s.writeError(w, r, notFoundAs(err, "endpoint", e.Name))
+		return
+	}
+
+	out := showEndpoint(replaced)
+	if src.Generate != nil && *src.Generate {
+		out.OTPAuthURI = key.URI()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// notFoundAs turns store.ErrNotFound into a not_found problem about the
+// named record; other errors pass through.
+func notFoundAs(err error, kind, name string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fail(codeNotFound, fmt.Sprintf("no %s is named %q", kind, name))
+	}
+	return err
+}
+
+// listEndpoints answers a page of the endpoints the token may see.
+func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
+	q, err := endpointQuery(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	page, next, err := s.endpointPage(r, q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	out := struct {
+		Endpoints  []endpointJSON `json:"endpoints"`
+		NextCursor string         `json:"next_cursor,omitempty"`
+	}{Endpoints: make([]endpointJSON, 0, len(page)), NextCursor: next}
+
+	for _, e := range page {
+		out.Endpoints = append(out.Endpoints, showEndpoint(e))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// endpointQuery reads ?prefix=, ?label=, ?limit= and ?cursor=.
+func endpointQuery(v url.Values) (store.EndpointQuery, error) {
+	q := store.EndpointQuery{Prefix: v.Get("prefix")}
+
+	limit, after, err := pageParams(v, "n")
+	if err != nil {
+		return q, err
+	}
+	q.Limit, q.After = limit, after
+
+	for _, pair := range v["label"] {
+		k, val, ok := strings.Cut(pair, ":")
+		if !ok || k == "" {
+			return q, fail(codeInvalidRequest,
+				`label filters take the form key:value, as in ?label=team:sre`)
+		}
+		if q.Labels == nil {
+			q.Labels = map[string]string{}
+		}
+		q.Labels[k] = val
+	}
+	return q, nil
+}
+
+// endpointPage fetches one page of the endpoints the token may see and the
+// cursor of the next page ("" on the last). A runner's page is filtered by
+// its scopes, fetching further batches until the page is full.
+func (s *Server) endpointPage(r *http.Request, q store.EndpointQuery) (
+	[]store.Endpoint, string, error) {
+	want := q.Limit
+	q.Limit = want + 1
+
+	var page []store.Endpoint
+	for {
+		batch, err := s.store.ListEndpoints(r.Context(), q)
+		if err != nil {
+			return nil, "", err
+		}
+
+		for _, e := range batch {
+			if visible(r, e.Name) {
+				page = append(page, e)
+			}
+		}
+		if len(page) > want || len(batch) < q.Limit {
+			break
+		}
+		q.After = batch[len(batch)-1].Name
+	}
+
+	if len(page) <= want {
+		return page, "", nil
+	}
+	page = page[:want]
+	return page, encodeCursor("n", page[want-1].Name), nil
+}
+
+// Page sizes of list routes.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+// pageParams reads ?limit= and ?cursor=; kind tells cursors of different
+// lists apart.
+func pageParams(v url.Values, kind string) (limit int, after string, err error) {
+	limit = defaultPageSize
+	if s := v.Get("limit"); s != "" {
+		limit, err = strconv.Atoi(s)
+		if err != nil || limit < 1 || limit > maxPageSize {
+			return 0, "", fail(codeInvalidRequest, fmt.Sprintf(
+				"limit must be an integer from 1 to %d", maxPageSize))
+		}
+	}
+
+	if c := v.Get("cursor"); c != "" {
+		after, err = decodeCursor(kind, c)
+	}
+	return limit, after, err
+}
+
+// encodeCursor makes an opaque cursor that resumes a list after key.
+func encodeCursor(kind, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + key))
+}
+
+// decodeCursor reads back what encodeCursor made for the same kind.
+func decodeCursor(kind, cursor string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	k, key, ok := strings.Cut(string(b), ":")
+	if err != nil || !ok || k != kind || key == "" {
+		return "", errBadCursor
+	}
+	return key, nil
+}
+
+// errBadCursor is the problem for a cursor this server did not give out.
+var errBadCursor = fail(codeInvalidRequest,
+	"cursor is not one this list gave out; start again without it")

@@ -1,0 +1,63 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/totpvault/totpvault"
+	"github.com/totpvault/totpvault/internal/api"
+	"github.com/totpvault/totpvault/internal/store/postgres"
+	"github.com/totpvault/totpvault/internal/store/postgres/pgtest"
+)
+
+func TestOperationsRoutesNeedNoToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+
+	h.do(request{method: "GET", path: "/healthz"}).expect(t, http.StatusOK, "")
+	h.do(request{method: "GET", path: "/readyz"}).expect(t, http.StatusOK, "")
+
+	resp := h.do(request{method: "GET", path: "/openapi.yaml"})
+	resp.expect(t, http.StatusOK, "")
+	if string(resp.body) != string(totpvault.APISpec) {
+		t.Error("/openapi.yaml is not api.yaml")
+	}
+}
+
+func TestReadyzIs503WhileTheSchemaIsOld(t *testing.T) {
+	t.Parallel()
+
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+
+	srv := api.New(api.Config{Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+
+	ready := func() int {
+		resp, err := http.Get(ts.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	if got := ready(); got != http.StatusServiceUnavailable {
+		t.Fatalf("unmigrated: %d, want 503", got)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := ready(); got != http.StatusOK {
+		t.Fatalf("migrated: %d, want 200", got)
+	}
+}

@@ -1,0 +1,187 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/totpvault/totpvault/internal/store"
+	"github.com/totpvault/totpvault/internal/totp"
+)
+
+// secretSource is the part of an enrollment, or of a secret replacement,
+// that says where the secret comes from and how codes are made from it.
+type secretSource struct {
+	Secret     *string `json:"secret"`
+	OTPAuthURI *string `json:"otpauth_uri"`
+	Generate   *bool   `json:"generate"`
+
+	Issuer    *string `json:"issuer"`
+	Account   *string `json:"account"`
+	Algorithm *string `json:"algorithm"`
+	Digits    *int    `json:"digits"`
+	Period    *int    `json:"period"`
+}
+
+// errOneSource is the problem when a request names no secret, or several.
+var errOneSource = fail(codeInvalidRequest,
+	`give exactly one of "secret" (base32), "otpauth_uri" or "generate": true`)
+
+// key turns the source into a TOTP key: the secret parsed, explicit fields
+// winning over what a URI says, defaults for the rest.
+func (s *Server) key(src secretSource) (totp.Key, error) {
+	if src.count() != 1 {
+		return totp.Key{}, errOneSource
+	}
+
+	params, err := src.params()
+	if err != nil {
+		return totp.Key{}, err
+	}
+
+	var key totp.Key
+	switch {
+	case src.Secret != nil:
+		key, err = totp.FromSecret(*src.Secret, params)
+	case src.OTPAuthURI != nil:
+		key, err = totp.FromURI(*src.OTPAuthURI, params)
+	default:
+		key, err = totp.Generate(s.random, params)
+	}
+	return key, keyError(err)
+}
+
+// count returns how many sources the request names; "generate": false
+// names none.
+func (src secretSource) count() int {
+	n := 0
+	if src.Secret != nil {
+		n++
+	}
+	if src.OTPAuthURI != nil {
+		n++
+	}
+	if src.Generate != nil && *src.Generate {
+		n++
+	}
+	return n
+}
+
+// params gathers the explicit fields, checking the descriptive ones here and
+// leaving the ranges of the rest to the totp package.
+func (src secretSource) params() (totp.Params, error) {
+	var p totp.Params
+
+	for _, f := range []struct {
+		name string
+		in   *string
+		out  *string
+	}{{"issuer", src.Issuer, &p.Issuer}, {"account", src.Account, &p.Account}} {
+		if f.in == nil {
+			continue
+		}
+		if err := checkText(f.name, *f.in); err != nil {
+			return p, err
+		}
+		*f.out = *f.in
+	}
+
+	if src.Algorithm != nil {
+		alg, err := totp.ParseAlgorithm(*src.Algorithm)
+		if err != nil {
+			return p, keyError(err)
+		}
+		p.Algorithm = alg
+	}
+
+	p.Digits = explicit(src.Digits)
+	p.Period = explicit(src.Period)
+	return p, nil
+}
+
+// explicit maps an optional number onto totp.Params, where 0 means "not
+// given": an explicit 0 becomes -1, so that totp refuses it as out of range
+// instead of taking the default.
+func explicit(n *int) int {
+	switch {
+	case n == nil:
+		return 0
+	case *n == 0:
+		return -1
+	}
+	return *n
+}
+
+// keyError turns an error of the totp package into a problem. Its messages
+// are written for clients and never hold the secret.
+func keyError(err error) error {
+	codes := []struct {
+		err  error
+		code errorCode
+	}{
+		{totp.ErrSecretTooShort, codeSecretTooShort},
+		{totp.ErrInvalidSecret, codeInvalidSecret},
+		{totp.ErrUnsupportedType, codeUnsupportedOTPType},
+		{totp.ErrInvalidURI, codeInvalidOTPAuthURI},
+		{totp.ErrInvalidParameter, codeInvalidRequest},
+	}
+
+	if err == nil {
+		return nil
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return fail(c.code, err.Error())
+		}
+	}
+	return fmt.Errorf("make key: %w", err)
+}
+
+// secretAD is the associated data that binds a sealed secret to the
+// endpoint row with this ID: sealed bytes copied onto another row fail to
+// open.
+func secretAD(endpointID string) []byte {
+	return []byte("totpvault/endpoint-secret/v1:" + endpointID)
+}
+
+// seal seals key's secret for endpoint e and copies the key's settings into e.
+func (s *Server) seal(e *store.Endpoint, key totp.Key) error {
+	sealed, err := s.sealer.Seal(key.Secret, secretAD(e.ID))
+	if err != nil {
+		return fmt.Errorf("seal secret: %w", err)
+	}
+
+	e.SealedSecret = sealed
+	e.Issuer = key.Issuer
+	e.Account = key.Account
+	e.Algorithm = string(key.Algorithm)
+	e.Digits = key.Digits
+	e.Period = key.Period
+	return nil
+}
+
+// open opens e's sealed secret into a TOTP key. A failure here means the
+// stored row was tampered with or moved, or was sealed under a master key
+// this server does not hold: it is logged by endpoint name, and the client
+// gets a 500 with no code.
+func (s *Server) open(r *http.Request, e store.Endpoint) (totp.Key, error) {
+	secret, err := s.sealer.Open(e.SealedSecret, secretAD(e.ID))
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "sealed secret failed to open: integrity check "+
+			"failed, or the master key that sealed it is not configured",
+			slog.String("endpoint", e.Name),
+			slog.String("request_id", requestID(r.Context())),
+			slog.String("error", err.Error()))
+		return totp.Key{}, fail(codeInternal, internalDetail)
+	}
+
+	return totp.Key{
+		Secret:    secret,
+		Issuer:    e.Issuer,
+		Account:   e.Account,
+		Algorithm: totp.Algorithm(e.Algorithm),
+		Digits:    e.Digits,
+		Period:    e.Period,
+	}, nil
+}

@@ -1,0 +1,188 @@
+// Package api serves totpvault's HTTP contract: the chi router, its
+// middleware, the handlers and the one writer of problem+json errors. It
+// declares what it needs of the layers below as small interfaces and knows
+// nothing of SQL.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/totpvault/totpvault/internal/clock"
+	"github.com/totpvault/totpvault/internal/store"
+)
+
+// Store is what the API needs of storage. Methods return errors wrapping
+// store.ErrNotFound and store.ErrAlreadyExists as their documentation in
+// the store implementations says.
+type Store interface {
+	Ready(ctx context.Context) error
+
+	CreateEndpoint(ctx context.Context, e store.Endpoint) (store.Endpoint, error)
+	ListEndpoints(ctx context.Context, q store.EndpointQuery) ([]store.Endpoint, error)
+	UpdateEndpoint(ctx context.Context, name string, u store.EndpointUpdate) (store.Endpoint, error)
+	ReplaceSecret(ctx context.Context, e store.Endpoint) (store.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, name string) error
+
+	CreateToken(ctx context.Context, t store.Token) (store.Token, error)
+	GetToken(ctx context.Context, id string) (store.Token, error)
+	ListTokens(ctx context.Context, q store.TokenQuery) ([]store.Token, error)
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+
+	// TokenByHash returns revoked and expired tokens too.
+	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
+
+	// TokenAndEndpoint costs one round trip; the endpoint is nil when no
+	// endpoint has the name.
+	TokenAndEndpoint(ctx context.Context, hash []byte, name string) (
+		store.Token, *store.Endpoint, error)
+}
+
+// Sealer seals TOTP secrets for storage and opens them again; the
+// associated data binds a sealed secret to its endpoint.
+type Sealer interface {
+	Seal(plaintext, ad []byte) ([]byte, error)
+	Open(sealed, ad []byte) ([]byte, error)
+}
+
+// ErrShuttingDown ends the waits of requests when StopWaiting is called.
+var ErrShuttingDown = errors.New("server shutting down")
+
+// DefaultMaxBodyBytes is the body limit when Config leaves it zero: room
+// for a screenshot of a QR code.
+const DefaultMaxBodyBytes = 4 << 20
+
+// Config is what a Server is made of. Store, Sealer and Log are required.
+type Config struct {
+	Store  Store
+	Sealer Sealer
+	Log    *slog.Logger
+
+	// Clock defaults to the wall clock.
+	Clock clock.Clock
+
+	// Random is where new secrets and token values come from; it defaults
+	// to crypto/rand.
+	Random io.Reader
+
+	// MaxBodyBytes defaults to DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// Spec is the OpenAPI document served at /openapi.yaml.
+	Spec []byte
+}
+
+// Server answers totpvault's HTTP API.
+type Server struct {
+	store   Store
+	sealer  Sealer
+	log     *slog.Logger
+	clock   clock.Clock
+	random  io.Reader
+	maxBody int64
+	spec    []byte
+
+	// stopping is done once StopWaiting was called.
+	stopping    context.Context
+	stopWaiting context.CancelFunc
+}
+
+// New returns a Server made of cfg.
+func New(cfg Config) *Server {
+	s := &Server{
+		store:   cfg.Store,
+		sealer:  cfg.Sealer,
+		log:     cfg.Log,
+		clock:   cfg.Clock,
+		random:  cfg.Random,
+		maxBody: cfg.MaxBodyBytes,
+		spec:    cfg.Spec,
+	}
+
+	s.stopping, s.stopWaiting = context.WithCancel(context.Background())
+
+	if s.clock == nil {
+		s.clock = clock.System{}
+	}
+	if s.random == nil {
+		s.random = rand.Reader
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	return s
+}
+
+// StopWaiting ends every wait for a time step, now and from now on: those
+// requests answer 503 at once. Call it before http.Server.Shutdown, so that
+// no waiting request holds the shutdown up.
+func (s *Server) StopWaiting() {
+	s.stopWaiting()
+}
+
+// Handler returns the router with every route of the contract.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(withRequestID, s.accessLog, s.recoverPanics, s.limitBody)
+
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, fail(codeNotFound, "no such route; see /openapi.yaml"))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, fail(codeMethodNotAllowed,
+			"this route does not answer that method; see /openapi.yaml"))
+	})
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	r.Get("/openapi.yaml", s.openAPI)
+
+	r.Route("/v1", s.v1Routes)
+	return r
+}
+
+// v1Routes lays out the authenticated API. Routes that name an endpoint
+// authenticate with the endpoint lookup folded into the token lookup, so a
+// code read costs one round trip.
+func (s *Server) v1Routes(r chi.Router) {
+	r.Use(noStore)
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticate)
+
+		r.With(requireAdmin).Post("/endpoints", s.createEndpoint)
+		r.Get("/endpoints", s.listEndpoints)
+
+		r.With(requireAdmin).Post("/tokens", s.createToken)
+		r.With(requireAdmin).Get("/tokens", s.listTokens)
+		r.With(requireAdmin).Get("/tokens/{id}", s.getToken)
+		r.With(requireAdmin).Delete("/tokens/{id}", s.revokeToken)
+	})
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.authenticateWithEndpoint)
+
+		r.With(requireScope).Get("/endpoints/{name}", s.getEndpoint)
+		r.With(requireAdmin).Patch("/endpoints/{name}", s.updateEndpoint)
+		r.With(requireAdmin).Delete("/endpoints/{name}", s.deleteEndpoint)
+		r.With(requireAdmin).Put("/endpoints/{name}/secret", s.replaceSecret)
+		r.With(requireScope).Get("/endpoints/{name}/code", s.getCode)
+		r.With(requireScope).Post("/endpoints/{name}/verify", s.verifyCode)
+	})
+}
+
+// noStore keeps every /v1 answer out of caches: many carry a code or a
+// token, and the rest describe who may get them.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,157 @@
+package totp
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+)
+
+// Code is the code of one time step.
+type Code struct {
+	// Counter is the time step T of RFC 6238, floor(unix time / period).
+	Counter uint64
+
+	// Value is the code, zero-padded to the key's Digits.
+	Value string
+
+	// ValidFrom is the start of the time step, Counter*Period seconds after the epoch, in
+	// UTC.
+	ValidFrom time.Time
+
+	// ValidUntil is the end of the time step and the start of the next one, in UTC.
+	ValidUntil time.Time
+}
+
+// Counter returns the time step that holds t. A time before 1970 is in step 0, and so is
+// every time for a key whose Period is not positive (which Validate refuses).
+func (k Key) Counter(t time.Time) uint64 {
+	sec := t.Unix()
+	if sec < 0 || k.Period <= 0 {
+		return 0
+	}
+
+	return uint64(sec) / uint64(k.Period)
+}
+
+// At returns the code of time step counter. It fails with the error of Validate when k
+// does not validate, and with an error wrapping ErrInvalidParameter when the step would
+// end past the largest Unix time in seconds that an int64 holds.
+func (k Key) At(counter uint64) (Code, error) {
+	if err := k.Validate(); err != nil {
+		return Code{}, err
+	}
+
+	if counter > lastCounter(k.Period) {
+		return Code{}, fail(ErrInvalidParameter, "time step %d is too far in the future",
+			counter)
+	}
+
+	value, err := k.value(counter)
+	if err != nil {
+		return Code{}, err
+	}
+
+	from := time.Unix(int64(counter)*int64(k.Period), 0).UTC()
+	c := Code{
+		Counter:    counter,
+		Value:      value,
+		ValidFrom:  from,
+		ValidUntil: from.Add(time.Duration(k.Period) * time.Second),
+	}
+
+	return c, nil
+}
+
+// lastCounter is the last time step whose end, in Unix seconds, fits an int64.
+func lastCounter(period int) uint64 {
+	return uint64(math.MaxInt64/int64(period)) - 1
+}
+
+// Verify reports whether code is the code of the time step that holds t, or of the step
+// before or after it, and at which offset it matched: -1, 0 or +1. The current step wins
+// when several match, then the one before. A code that is not exactly Digits ASCII
+// decimal digits (one padded with spaces, say) never matches, nor does any code of a key
+// that does not validate. The three codes are all computed and compared in constant
+// time, so the time taken does not tell which step, if any, matched.
+//
+// The library's own hotp.ValidateCustom is not used: it trims spaces off the code, so a
+// padded code would pass.
+func (k Key) Verify(code string, t time.Time) (offset int, ok bool) {
+	if k.Validate() != nil || !isCode(code, k.Digits) {
+		return 0, false
+	}
+
+	current := k.Counter(t)
+	previous := k.matches(code, current, -1)
+	now := k.matches(code, current, 0)
+	next := k.matches(code, current, +1)
+
+	switch {
+	case now:
+		return 0, true
+	case previous:
+		return -1, true
+	case next:
+		return +1, true
+	}
+
+	return 0, false
+}
+
+// matches reports in constant time whether code is the code of step current+offset. A
+// step before 0 or past lastCounter does not exist and matches nothing.
+func (k Key) matches(code string, current uint64, offset int) bool {
+	if (offset < 0 && current == 0) || (offset > 0 && current >= lastCounter(k.Period)) {
+		return false
+	}
+
+	want, err := k.value(current + uint64(int64(offset)))
+	return err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1
+}
+
+// isCode reports whether code is exactly digits ASCII decimal digits.
+func isCode(code string, digits int) bool {
+	if len(code) != digits {
+		return false
+	}
+
+	for i := 0; i < len(code); i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+
+	return true
+}
+
+// value computes the code of step counter for a valid k with pquerna/otp. The library
+// takes the secret as base32 and decodes it again on every call; measured on a 20-byte
+// SHA1 key that costs about a fifth of a code's 1.3 µs, which is not worth a second HMAC
+// implementation beside the library's. Its error can only come from that decoding, so
+// it means a fault here, not in the key.
+func (k Key) value(counter uint64) (string, error) {
+	opts := hotp.ValidateOpts{Digits: otp.Digits(k.Digits), Algorithm: k.Algorithm.otp()}
+
+	code, err := hotp.GenerateCodeCustom(b32.EncodeToString(k.Secret), counter, opts)
+	if err != nil {
+		return "", fmt.Errorf("compute code: %w", err)
+	}
+
+	return code, nil
+}
+
+// otp returns the pquerna/otp name of a valid a.
+func (a Algorithm) otp() otp.Algorithm {
+	switch a {
+	case SHA256:
+		return otp.AlgorithmSHA256
+	case SHA512:
+		return otp.AlgorithmSHA512
+	default:
+		return otp.AlgorithmSHA1
+	}
+}
