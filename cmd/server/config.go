@@ -76,9 +76,8 @@ var osEnvironment = environment{getenv: os.Getenv, readFile: os.ReadFile}
 // over the variable, the variable over its _FILE variant, that over the
 // default.
 func configFlags(fs *flag.FlagSet, env environment) func() (Config, error) {
-	values := make(map[string]*string, len(settings))
 	for _, s := range settings {
-		values[s.name] = fs.String(s.name, "", s.help())
+		fs.String(s.name, "", s.help())
 		if s.secret {
 			fs.String(s.name+"-file", "", "file holding "+s.name)
 		}

@@ -18,6 +18,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// After the first signal the default handling returns, so that a second
+	// one ends a drain that takes too long.
+	context.AfterFunc(ctx, stop)
+
 	os.Exit(Main(ctx, os.Args[1:], osEnvironment, os.Stdout, os.Stderr))
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/totpvault/totpvault"
@@ -38,6 +39,7 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 	}
 
 	log := cfg.newLogger(errOut)
+	log.Info("starting", slog.Any("config", cfg.Redacted()))
 
 	// The master key is required with PostgreSQL, so without a database
 	// that is the first thing to name, not the key.
@@ -122,7 +124,12 @@ func baseURL(cfg Config, ln net.Listener) string {
 	if cfg.TLSCertFile != "" {
 		scheme = "https"
 	}
-	return scheme + "://" + ln.Addr().String()
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
 // bootstrapAdmin creates the first admin token when the store holds none
@@ -206,7 +213,7 @@ func serveHTTP(ctx context.Context, srv *api.Server, ln net.Listener, cfg Config
 	}
 
 	log.Info("shutting down", slog.Duration("drain_timeout", drainTimeout))
-	
+	srv.StopWaiting()
 
 	drainCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()

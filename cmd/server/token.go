@@ -27,6 +27,9 @@ func runToken(ctx context.Context, args []string, env environment, out, errOut i
 	if len(args) == 0 || args[0] != "create" {
 		fmt.Fprintln(errOut, "usage: totpvault token create --name NAME --role admin|runner "+
 			"[--scope GLOB ...] [--ttl DURATION]")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return flag.ErrHelp
+		}
 		return errUsage
 	}
 

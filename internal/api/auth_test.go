@@ -185,3 +185,14 @@ func TestARevokedTokenIsRefusedByEveryInstanceAtOnce(t *testing.T) {
 	second.do(list).expect(t, http.StatusUnauthorized, "unauthorized")
 	first.do(list).expect(t, http.StatusUnauthorized, "unauthorized")
 }
+
+func TestAMethodARouteDoesNotServeGets405WithAllow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+
+	resp := h.do(request{method: "PUT", path: "/v1/endpoints", token: h.admin})
+	resp.expect(t, http.StatusMethodNotAllowed, "method_not_allowed")
+	if got := resp.header.Get("Allow"); got != "GET, POST" {
+		t.Errorf("Allow = %q, want GET, POST", got)
+	}
+}

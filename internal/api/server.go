@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -135,9 +136,10 @@ func (s *Server) Handler() http.Handler {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, fail(codeNotFound, "no such route; see /openapi.yaml"))
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, fail(codeMethodNotAllowed,
-			"this route does not answer that method; see /openapi.yaml"))
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowedMethods(r, req.URL.Path), ", "))
+		writeProblem(w, req, fail(codeMethodNotAllowed,
+			"this route does not answer that method; see the Allow header and /openapi.yaml"))
 	})
 
 	r.Get("/healthz", s.healthz)
@@ -176,6 +178,17 @@ func (s *Server) v1Routes(r chi.Router) {
 		r.With(requireScope).Get("/endpoints/{name}/code", s.getCode)
 		r.With(requireScope).Post("/endpoints/{name}/verify", s.verifyCode)
 	})
+}
+
+// allowedMethods returns the methods that routes answers on path.
+func allowedMethods(routes chi.Routes, path string) []string {
+	var allowed []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		if routes.Match(chi.NewRouteContext(), m, path) {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
 }
 
 // noStore keeps every /v1 answer out of caches: many carry a code or a
