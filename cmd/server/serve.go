@@ -51,15 +51,11 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 		return err
 	}
 
-	db, err := openStore(ctx, cfg)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -114,6 +110,21 @@ func openStore(ctx context.Context, cfg Config) (*postgres.DB, error) {
 	db, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// openMigrated connects to the configured database and brings its schema
+// up to date.
+func openMigrated(ctx context.Context, cfg Config) (*postgres.DB, error) {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	return db, nil
 }
@@ -230,15 +241,12 @@ func runMigrate(ctx context.Context, args []string, env environment, out, errOut
 		return err
 	}
 
-	db, err := openStore(ctx, cfg)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	db.Close()
 
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	fmt.Fprintln(out, "the database schema is current")
 	return nil
 }

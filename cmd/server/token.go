@@ -56,15 +56,12 @@ func runToken(ctx context.Context, args []string, env environment, out, errOut i
 	}
 	t.Hash = hash
 
-	db, err := openStore(ctx, cfg)
+	db, err := openMigrated(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	if err := db.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	if _, err := db.CreateToken(ctx, t); err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
