@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // envPrefix starts the name of every environment variable totpvault reads.
@@ -40,6 +42,10 @@ var settings = []setting{
 	{name: "tls-cert-file", usage: "certificate file; with tls-key-file serves HTTPS"},
 	{name: "tls-key-file", usage: "private key file of tls-cert-file"},
 	{name: "max-body-bytes", def: "4194304", usage: "largest request body in bytes"},
+	{name: "trusted-proxies",
+		usage: "comma-separated CIDRs of proxies whose X-Forwarded-For names the client"},
+	{name: "audit-retention",
+		usage: "how long audit events are kept, such as 2160h; empty keeps them all"},
 }
 
 // envName returns the environment variable of a setting.
@@ -60,6 +66,10 @@ type Config struct {
 	TLSCertFile    string
 	TLSKeyFile     string
 	MaxBodyBytes   int64
+	TrustedProxies []netip.Prefix
+
+	// AuditRetention is zero when audit events are kept for ever.
+	AuditRetention time.Duration
 }
 
 // environment is what configuration is read from besides flags.
@@ -180,7 +190,41 @@ func buildConfig(raw map[string]string) (Config, error) {
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return c, errors.New("set tls-cert-file and tls-key-file together, or neither")
 	}
+
+	if c.TrustedProxies, err = parsePrefixes(raw["trusted-proxies"]); err != nil {
+		return c, err
+	}
+	if v := raw["audit-retention"]; v != "" {
+		c.AuditRetention, err = time.ParseDuration(v)
+		if err != nil || c.AuditRetention < time.Hour {
+			return c, errors.New(`audit-retention must be a duration of at least 1h, ` +
+				`such as "2160h" for 90 days, or empty to keep every event`)
+		}
+	}
 	return c, nil
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs; a bare address
+// stands for itself alone.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return nil, fmt.Errorf("trusted-proxies: %q is neither a CIDR nor an address", item)
+			}
+			p = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		prefixes = append(prefixes, p.Masked())
+	}
+	return prefixes, nil
 }
 
 // Redacted returns the configuration for printing: secrets show only
@@ -204,6 +248,8 @@ func (c Config) Redacted() map[string]string {
 		"log_format":      c.LogFormat,
 		"tls":             strconv.FormatBool(c.TLSCertFile != ""),
 		"max_body_bytes":  strconv.FormatInt(c.MaxBodyBytes, 10),
+		"trusted_proxies": fmt.Sprint(c.TrustedProxies),
+		"audit_retention": c.AuditRetention.String(),
 	}
 }
 

@@ -5,9 +5,12 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // parse resolves the configuration from args and vars as serve would.
@@ -147,7 +150,7 @@ func TestConfigResolvesEachSource(t *testing.T) {
 
 			want := defaultConfig()
 			tt.want(&want)
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("config:\n got %+v\nwant %+v", got, want)
 			}
 		})
@@ -377,4 +380,34 @@ func helpWords() []string {
 		}
 	}
 	return words
+}
+
+func TestTrustedProxiesAndAuditRetention(t *testing.T) {
+	t.Parallel()
+
+	got, err := parse(t, []string{"--trusted-proxies", "10.0.0.0/8, 192.0.2.7,::1",
+		"--audit-retention", "2160h"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"),
+		netip.MustParsePrefix("192.0.2.7/32"), netip.MustParsePrefix("::1/128")}
+	if !reflect.DeepEqual(got.TrustedProxies, want) {
+		t.Errorf("trusted proxies %v, want %v", got.TrustedProxies, want)
+	}
+	if got.AuditRetention != 2160*time.Hour {
+		t.Errorf("audit retention %v", got.AuditRetention)
+	}
+
+	for _, bad := range [][]string{
+		{"--trusted-proxies", "10.0.0.0/33"},
+		{"--trusted-proxies", "proxy.example"},
+		{"--audit-retention", "90d"},
+		{"--audit-retention", "5m"},
+	} {
+		if _, err := parse(t, bad, nil); err == nil {
+			t.Errorf("%v was accepted", bad)
+		}
+	}
 }

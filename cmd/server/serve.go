@@ -16,6 +16,7 @@ import (
 	"github.com/totpvault/totpvault"
 	"github.com/totpvault/totpvault/internal/access"
 	"github.com/totpvault/totpvault/internal/api"
+	"github.com/totpvault/totpvault/internal/audit"
 	"github.com/totpvault/totpvault/internal/keyring"
 	"github.com/totpvault/totpvault/internal/store"
 	"github.com/totpvault/totpvault/internal/store/postgres"
@@ -67,14 +68,50 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 		return err
 	}
 
+	trail := startAudit(ctx, db, cfg, log)
+	defer closeAudit(trail, log)
+
 	srv := api.New(api.Config{
-		Store:        db,
-		Sealer:       keys,
-		Log:          log,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Spec:         totpvault.APISpec,
+		Store:          db,
+		Sealer:         keys,
+		Audit:          trail,
+		Log:            log,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		TrustedProxies: cfg.TrustedProxies,
+		Spec:           totpvault.APISpec,
 	})
 	return serveHTTP(ctx, srv, ln, cfg, log)
+}
+
+// startAudit starts the group-commit writer of audit events and, when a
+// retention is set, the pruner of old events.
+func startAudit(ctx context.Context, db *postgres.DB, cfg Config, log *slog.Logger) *audit.Batcher {
+	if cfg.AuditRetention > 0 {
+		go audit.Pruner{Sink: db, Retention: cfg.AuditRetention, Log: log}.Run(ctx)
+	}
+	return audit.NewBatcher(db, log, audit.Options{})
+}
+
+// closeAudit writes the audit events still queued, for at most
+// drainTimeout.
+func closeAudit(trail *audit.Batcher, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+
+	if err := trail.Close(ctx); err != nil {
+		log.Error("audit events left unwritten at shutdown", slog.String("error", err.Error()))
+	}
+}
+
+// commandEvent is the audit event of a change that a command, not a
+// request, makes.
+func commandEvent(detail string) store.Event {
+	return store.Event{
+		Time:    time.Now(),
+		Action:  store.ActionTokenCreate,
+		Outcome: store.OutcomeSuccess,
+		Detail:  detail,
+	}
 }
 
 // keyring builds the keyring from the configured master keys.
@@ -160,7 +197,8 @@ func bootstrapAdmin(ctx context.Context, db *postgres.DB, cfg Config, log *slog.
 		Hash:      hash,
 		CreatedAt: time.Now(),
 	}
-	created, err := db.CreateFirstAdminToken(ctx, t)
+	created, err := db.CreateFirstAdminToken(ctx, t,
+		commandEvent("bootstrap admin token "+t.ID+" made at start-up"))
 	if err != nil {
 		return fmt.Errorf("bootstrap admin token: %w", err)
 	}

@@ -23,25 +23,27 @@ var errNoToken = fail(codeUnauthorized,
 // presentedHash returns the SHA-256 of the request's bearer token.
 func presentedHash(r *http.Request) ([]byte, error) {
 	scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, errNoToken
-	}
-
 	value = strings.TrimSpace(value)
-	if value == "" {
+	if !ok || !strings.EqualFold(scheme, "Bearer") || value == "" {
+		noteDetail(r, "no bearer token was presented")
 		return nil, errNoToken
 	}
 	return access.Hash(value), nil
 }
 
-// admit checks that tok may be used at all at the clock's now.
-func (s *Server) admit(tok store.Token) error {
+// admit checks that tok may be used at all at the clock's now, noting
+// for the audit trail why not.
+func (s *Server) admit(r *http.Request, tok store.Token) error {
 	now := s.clock.Now()
+	note := noteOf(r)
+	note.token = tok
 
-	if !tok.RevokedAt.IsZero() {
+	switch {
+	case !tok.RevokedAt.IsZero():
+		note.detail = "the token was revoked"
 		return errNoToken
-	}
-	if !tok.ExpiresAt.IsZero() && !now.Before(tok.ExpiresAt) {
+	case !tok.ExpiresAt.IsZero() && !now.Before(tok.ExpiresAt):
+		note.detail = "the token expired"
 		return errNoToken
 	}
 	return nil
@@ -53,12 +55,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hash, err := presentedHash(r)
 		if err != nil {
-			writeProblem(w, r, errNoToken)
+			s.writeError(w, r, err)
 			return
 		}
 
 		tok, err := s.store.TokenByHash(r.Context(), hash)
-		if err = s.tokenError(tok, err); err != nil {
+		if err = s.tokenError(r, tok, err); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -76,13 +78,13 @@ func (s *Server) authenticateWithEndpoint(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hash, err := presentedHash(r)
 		if err != nil {
-			writeProblem(w, r, errNoToken)
+			s.writeError(w, r, err)
 			return
 		}
 
 		name := chi.URLParam(r, "name")
 		tok, ep, err := s.store.TokenAndEndpoint(r.Context(), hash, name)
-		if err = s.tokenError(tok, err); err != nil {
+		if err = s.tokenError(r, tok, err); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -95,14 +97,15 @@ func (s *Server) authenticateWithEndpoint(next http.Handler) http.Handler {
 
 // tokenError turns the outcome of a token lookup into the error to answer
 // with, or nil when the token may be used.
-func (s *Server) tokenError(tok store.Token, err error) error {
+func (s *Server) tokenError(r *http.Request, tok store.Token, err error) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		noteDetail(r, "no token has the value presented")
 		return errNoToken
 	case err != nil:
 		return fmt.Errorf("look up token: %w", err)
 	}
-	return s.admit(tok)
+	return s.admit(r, tok)
 }
 
 // principal returns the token that authenticated the request.
@@ -115,6 +118,7 @@ func principal(r *http.Request) store.Token {
 func requireAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if principal(r).Role != store.RoleAdmin {
+			noteDetail(r, "a runner token asked for an admin operation")
 			writeProblem(w, r, fail(codeForbidden,
 				"this operation needs an admin token; runner tokens may only read "+
 					"endpoints and their codes"))
@@ -132,6 +136,7 @@ func requireScope(next http.Handler) http.Handler {
 		name := chi.URLParam(r, "name")
 
 		if tok.Role != store.RoleAdmin && !access.Permits(tok.Scopes, name) {
+			noteDetail(r, "the token's scopes do not cover the endpoint")
 			writeProblem(w, r, fail(codeForbidden, fmt.Sprintf(
 				"this token's scopes do not cover endpoint %q; ask an admin for a token "+
 					"whose scopes match it", name)))

@@ -3,11 +3,14 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/totpvault/totpvault/internal/api"
+	"github.com/totpvault/totpvault/internal/audit"
 	"github.com/totpvault/totpvault/internal/keyring"
 	"github.com/totpvault/totpvault/internal/totp"
 )
@@ -46,11 +49,38 @@ func BenchmarkCodePath(b *testing.B) {
 	}
 }
 
-// BenchmarkCodeReadHTTP measures a whole code read through the router:
-// authentication and the endpoint in one query, opening, computing and
-// writing the answer. It runs against the test database, in process.
+// BenchmarkCodeReadHTTP measures whole code reads through the router by 64
+// concurrent clients: authentication and the endpoint in one query,
+// opening, computing, a durable audit event, and the answer. It runs in
+// process against the test database, once with the group-commit batcher
+// and once with a commit of its own for every event.
 func BenchmarkCodeReadHTTP(b *testing.B) {
-	h := newHarness(b)
+	b.Run("batched", func(b *testing.B) {
+		var batcher *audit.Batcher
+		h := newHarness(b, func(c *api.Config) {
+			batcher = audit.NewBatcher(c.Store.(audit.Sink), slog.New(slog.DiscardHandler),
+				audit.Options{})
+			c.Audit, c.Log = batcher, slog.New(slog.DiscardHandler)
+		})
+		b.Cleanup(func() { _ = batcher.Close(context.Background()) })
+
+		benchmarkCodeReads(b, h)
+
+		stats := batcher.Stats()
+		b.ReportMetric(float64(stats.Events)/float64(max(stats.Commits, 1)), "events/commit")
+	})
+
+	b.Run("commit-per-read", func(b *testing.B) {
+		h := newHarness(b, func(c *api.Config) {
+			c.Audit = audit.Direct{Sink: c.Store.(audit.Sink)}
+			c.Log = slog.New(slog.DiscardHandler)
+		})
+		benchmarkCodeReads(b, h)
+	})
+}
+
+// benchmarkCodeReads reads one endpoint's code from 64 goroutines.
+func benchmarkCodeReads(b *testing.B, h *harness) {
 	name := h.name("bench")
 	h.enroll(map[string]any{"name": name, "generate": true})
 
@@ -59,6 +89,7 @@ func BenchmarkCodeReadHTTP(b *testing.B) {
 	handler := h.server.Handler()
 
 	b.ReportAllocs()
+	b.SetParallelism(32)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

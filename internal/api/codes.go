@@ -65,6 +65,8 @@ func (s *Server) getCode(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+
+	noteDetail(r, "time step %d", out.Counter)
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -195,8 +197,10 @@ func (s *Server) verifyCode(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var out verifyResponse
+	noteDetail(r, "not valid")
 	if offset, ok := key.Verify(req.Code, s.clock.Now()); ok {
 		out = verifyResponse{Valid: true, Offset: &offset}
+		noteDetail(r, "valid at offset %+d", offset)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,6 +28,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	noteOf(r).endpoint = truncate(req.Name, store.MaxNameLen)
 
 	if err := checkName(req.Name); err != nil {
 		s.writeError(w, r, err)
@@ -55,7 +58,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	created, err := s.store.CreateEndpoint(r.Context(), e)
+	ev, written := s.changeEvent(r, req.secretSource.describe())
+	created, err := s.store.CreateEndpoint(r.Context(), e, ev)
 	if errors.Is(err, store.ErrAlreadyExists) {
 		err = fail(codeAlreadyExists, fmt.Sprintf(
 			"an endpoint named %q exists already; pick another name, or replace its "+
@@ -65,6 +69,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	written()
 
 	out := showEndpoint(created)
 	if req.Generate != nil && *req.Generate {
@@ -115,11 +120,13 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 	}
 
 	u.UpdatedAt = s.clock.Now()
-	updated, err := s.store.UpdateEndpoint(r.Context(), e.Name, u)
+	ev, written := s.changeEvent(r, "changed "+strings.Join(slices.Sorted(maps.Keys(fields)), ", "))
+	updated, err := s.store.UpdateEndpoint(r.Context(), e.Name, u, ev)
 	if err != nil {
 		s.writeError(w, r, notFoundAs(err, "endpoint", e.Name))
 		return
 	}
+	written()
 
 	writeJSON(w, http.StatusOK, showEndpoint(updated))
 }
@@ -170,10 +177,12 @@ func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if err := s.store.DeleteEndpoint(r.Context(), e.Name); err != nil {
+	ev, written := s.changeEvent(r, "")
+	if err := s.store.DeleteEndpoint(r.Context(), e.Name, ev); err != nil {
 		s.writeError(w, r, notFoundAs(err, "endpoint", e.Name))
 		return
 	}
+	written()
 
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -213,11 +222,13 @@ func (s *Server) replaceSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	replaced, err := s.store.ReplaceSecret(r.Context(), e)
+	ev, written := s.changeEvent(r, src.describe())
+	replaced, err := s.store.ReplaceSecret(r.Context(), e, ev)
 	if err != nil {
 		s.writeError(w, r, notFoundAs(err, "endpoint", e.Name))
 		return
 	}
+	written()
 
 	out := showEndpoint(replaced)
 	if src.Generate != nil && *src.Generate {

@@ -18,6 +18,7 @@ import (
 	"github.com/totpvault/totpvault"
 	"github.com/totpvault/totpvault/internal/access"
 	"github.com/totpvault/totpvault/internal/api"
+	"github.com/totpvault/totpvault/internal/audit"
 	"github.com/totpvault/totpvault/internal/clock"
 	"github.com/totpvault/totpvault/internal/keyring"
 	"github.com/totpvault/totpvault/internal/store"
@@ -60,11 +61,16 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		logs:   &syncBuffer{},
 	}
 	h.keys = newKeyring(t, masterKey)
+	log := slog.New(slog.NewJSONHandler(io.MultiWriter(h.logs, runLog), nil))
+
+	trail := audit.NewBatcher(h.db, log, audit.Options{})
+	t.Cleanup(func() { _ = trail.Close(context.Background()) })
 
 	cfg := api.Config{
 		Store:  h.db,
 		Sealer: h.keys,
-		Log:    slog.New(slog.NewJSONHandler(io.MultiWriter(h.logs, runLog), nil)),
+		Audit:  trail,
+		Log:    log,
 		Clock:  h.clock,
 		Spec:   totpvault.APISpec,
 	}
@@ -119,7 +125,7 @@ func (h *harness) token(role store.Role, scopes []string, expires time.Time) str
 		Hash:      hash,
 		CreatedAt: h.clock.Now(),
 		ExpiresAt: expires,
-	})
+	}, h.setupEvent(store.ActionTokenCreate))
 	if err != nil {
 		h.t.Fatalf("create token: %v", err)
 	}
@@ -131,7 +137,9 @@ func (h *harness) revokedToken() string {
 	h.t.Helper()
 
 	value := h.token(store.RoleAdmin, nil, time.Time{})
-	if err := h.db.RevokeToken(context.Background(), h.tokenID(value), h.clock.Now()); err != nil {
+	err := h.db.RevokeToken(context.Background(), h.tokenID(value), h.clock.Now(),
+		h.setupEvent(store.ActionTokenRevoke))
+	if err != nil {
 		h.t.Fatalf("revoke: %v", err)
 	}
 	return value
@@ -146,6 +154,13 @@ func (h *harness) tokenID(value string) string {
 		h.t.Fatalf("token by hash: %v", err)
 	}
 	return tok.ID
+}
+
+// setupEvent is the audit event of a change the test makes behind the
+// API's back.
+func (h *harness) setupEvent(action store.Action) store.Event {
+	return store.Event{Time: h.clock.Now(), Action: action,
+		Outcome: store.OutcomeSuccess, Detail: "test set-up"}
 }
 
 // response is what the server answered.
@@ -163,6 +178,7 @@ type request struct {
 	token       string
 	body        any
 	contentType string
+	header      map[string]string
 }
 
 // do sends req and returns the answer; it fails t on a transport error.
@@ -189,6 +205,9 @@ func (h *harness) send(ctx context.Context, req request) (response, error) {
 	}
 	if req.token != "" {
 		hr.Header.Set("Authorization", "Bearer "+req.token)
+	}
+	for k, v := range req.header {
+		hr.Header.Set(k, v)
 	}
 	if req.body != nil {
 		ct := req.contentType
@@ -349,12 +368,13 @@ var runLog = &syncBuffer{}
 // be searched for in runLog when the run ends.
 var sensitive = &valueSet{}
 
-// valueSet is a concurrent set of strings.
+// valueSet is a concurrent set of values that must not be logged.
 type valueSet struct {
 	mu     sync.Mutex
 	values map[string]bool
 }
 
+// add remembers secret, code and token values.
 func (s *valueSet) add(values ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -369,16 +389,51 @@ func (s *valueSet) add(values ...string) {
 	}
 }
 
-// foundIn returns the values that occur in text.
+// foundIn returns the values that occur in the JSON log lines of text.
+// Long values count anywhere in a line. Codes, being short runs of digits,
+// count only as a whole run of digits outside the fields that are random
+// by nature (the time and the request ID), so that a timestamp or an ID
+// that happens to hold the same six digits is no false alarm.
 func (s *valueSet) foundIn(text string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
 	var found []string
-	for v := range s.values {
-		if strings.Contains(text, v) {
-			found = append(found, v)
+	for _, line := range strings.Split(text, "\n") {
+		runs := digitRuns(withoutRandomFields(line))
+		for v := range s.values {
+			if isCode(v) && runs[v] || !isCode(v) && strings.Contains(line, v) {
+				found = append(found, v)
+			}
 		}
 	}
 	return found
+}
+
+// isCode reports whether v looks like a TOTP code.
+func isCode(v string) bool {
+	return len(v) <= 8 && strings.Trim(v, "0123456789") == ""
+}
+
+// withoutRandomFields returns a JSON log line without its time and request
+// ID.
+func withoutRandomFields(line string) string {
+	var fields map[string]any
+	if json.Unmarshal([]byte(line), &fields) != nil {
+		return line
+	}
+
+	delete(fields, "time")
+	delete(fields, "request_id")
+	b, _ := json.Marshal(fields)
+	return string(b)
+}
+
+// digitRuns returns every maximal run of decimal digits in s.
+func digitRuns(s string) map[string]bool {
+	runs := map[string]bool{}
+	for _, run := range strings.FieldsFunc(s, func(r rune) bool { return r < '0' || r > '9' }) {
+		runs[run] = true
+	}
+	return runs
 }

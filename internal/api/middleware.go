@@ -21,6 +21,7 @@ const (
 	requestIDKey ctxKey = iota
 	principalKey
 	endpointKey
+	auditKey
 )
 
 // requestIDHeader carries the request ID both ways.
@@ -120,9 +121,14 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.String("method", r.Method),
 			slog.String("route", routePattern(r)),
 			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Float64("duration_ms", milliseconds(time.Since(start))),
 			slog.String("request_id", requestID(r.Context())))
 	})
+}
+
+// milliseconds returns d in milliseconds, to the microsecond.
+func milliseconds(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
 }
 
 // routePattern returns the chi pattern that matched, such as

@@ -52,6 +52,19 @@ func (s *Server) key(src secretSource) (totp.Key, error) {
 	return key, keyError(err)
 }
 
+// describe says, for the audit trail, where the secret came from and
+// which settings were given; never the secret.
+func (src secretSource) describe() string {
+	from := "typed secret"
+	switch {
+	case src.OTPAuthURI != nil:
+		from = "otpauth URI"
+	case src.Generate != nil && *src.Generate:
+		from = "generated secret"
+	}
+	return "from a " + from
+}
+
 // count returns how many sources the request names; "generate": false
 // names none.
 func (src secretSource) count() int {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -22,20 +23,22 @@ import (
 
 // Store is what the API needs of storage. Methods return errors wrapping
 // store.ErrNotFound and store.ErrAlreadyExists as their documentation in
-// the store implementations says.
+// the store implementations says. Every change takes the audit event that
+// records it and commits both together, or neither.
 type Store interface {
 	Ready(ctx context.Context) error
 
-	CreateEndpoint(ctx context.Context, e store.Endpoint) (store.Endpoint, error)
+	CreateEndpoint(ctx context.Context, e store.Endpoint, ev store.Event) (store.Endpoint, error)
 	ListEndpoints(ctx context.Context, q store.EndpointQuery) ([]store.Endpoint, error)
-	UpdateEndpoint(ctx context.Context, name string, u store.EndpointUpdate) (store.Endpoint, error)
-	ReplaceSecret(ctx context.Context, e store.Endpoint) (store.Endpoint, error)
-	DeleteEndpoint(ctx context.Context, name string) error
+	UpdateEndpoint(ctx context.Context, name string, u store.EndpointUpdate, ev store.Event) (
+		store.Endpoint, error)
+	ReplaceSecret(ctx context.Context, e store.Endpoint, ev store.Event) (store.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, name string, ev store.Event) error
 
-	CreateToken(ctx context.Context, t store.Token) (store.Token, error)
+	CreateToken(ctx context.Context, t store.Token, ev store.Event) (store.Token, error)
 	GetToken(ctx context.Context, id string) (store.Token, error)
 	ListTokens(ctx context.Context, q store.TokenQuery) ([]store.Token, error)
-	RevokeToken(ctx context.Context, id string, at time.Time) error
+	RevokeToken(ctx context.Context, id string, at time.Time, ev store.Event) error
 
 	// TokenByHash returns revoked and expired tokens too.
 	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
@@ -44,6 +47,14 @@ type Store interface {
 	// endpoint has the name.
 	TokenAndEndpoint(ctx context.Context, hash []byte, name string) (
 		store.Token, *store.Endpoint, error)
+
+	ListEvents(ctx context.Context, q store.EventQuery) ([]store.Event, error)
+}
+
+// Recorder makes an audit event durable: Record returns nil only once the
+// event is committed. A request whose event cannot be recorded is refused.
+type Recorder interface {
+	Record(ctx context.Context, e store.Event) error
 }
 
 // Sealer seals TOTP secrets for storage and opens them again; the
@@ -60,11 +71,17 @@ var ErrShuttingDown = errors.New("server shutting down")
 // for a screenshot of a QR code.
 const DefaultMaxBodyBytes = 4 << 20
 
-// Config is what a Server is made of. Store, Sealer and Log are required.
+// Config is what a Server is made of. Store, Sealer, Audit and Log are
+// required.
 type Config struct {
 	Store  Store
 	Sealer Sealer
+	Audit  Recorder
 	Log    *slog.Logger
+
+	// TrustedProxies are the addresses whose X-Forwarded-For header is
+	// believed when recording a client's address.
+	TrustedProxies []netip.Prefix
 
 	// Clock defaults to the wall clock.
 	Clock clock.Clock
@@ -84,6 +101,8 @@ type Config struct {
 type Server struct {
 	store   Store
 	sealer  Sealer
+	audit   Recorder
+	proxies []netip.Prefix
 	log     *slog.Logger
 	clock   clock.Clock
 	random  io.Reader
@@ -100,6 +119,8 @@ func New(cfg Config) *Server {
 	s := &Server{
 		store:   cfg.Store,
 		sealer:  cfg.Sealer,
+		audit:   cfg.Audit,
+		proxies: cfg.TrustedProxies,
 		log:     cfg.Log,
 		clock:   cfg.Clock,
 		random:  cfg.Random,
@@ -154,7 +175,7 @@ func (s *Server) Handler() http.Handler {
 // authenticate with the endpoint lookup folded into the token lookup, so a
 // code read costs one round trip.
 func (s *Server) v1Routes(r chi.Router) {
-	r.Use(noStore)
+	r.Use(s.auditTrail, noStore)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate)
@@ -166,6 +187,8 @@ func (s *Server) v1Routes(r chi.Router) {
 		r.With(requireAdmin).Get("/tokens", s.listTokens)
 		r.With(requireAdmin).Get("/tokens/{id}", s.getToken)
 		r.With(requireAdmin).Delete("/tokens/{id}", s.revokeToken)
+
+		r.With(requireAdmin).Get("/audit", s.listEvents)
 	})
 
 	r.Group(func(r chi.Router) {

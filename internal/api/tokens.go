@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -43,11 +44,13 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	t.Hash = hash
 
-	t, err = s.store.CreateToken(r.Context(), t)
+	ev, written := s.changeEvent(r, describeToken(t))
+	t, err = s.store.CreateToken(r.Context(), t, ev)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	written()
 
 	out := showToken(t)
 	out.Token = value
@@ -81,6 +84,18 @@ func (req tokenRequest) token(now time.Time) (store.Token, error) {
 		t.ExpiresAt = now.Add(ttl)
 	}
 	return t, nil
+}
+
+// describeToken says, for the audit trail, which token was made.
+func describeToken(t store.Token) string {
+	d := fmt.Sprintf("token %s %q, role %s", t.ID, t.Name, t.Role)
+	if len(t.Scopes) > 0 {
+		d += ", scopes " + strings.Join(t.Scopes, " ")
+	}
+	if !t.ExpiresAt.IsZero() {
+		d += ", expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return d
 }
 
 // listTokens answers a page of the tokens that were not revoked.
@@ -133,10 +148,12 @@ func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 
-	if err := s.store.RevokeToken(r.Context(), id, s.clock.Now()); err != nil {
+	ev, written := s.changeEvent(r, "revoked token "+truncate(id, 64))
+	if err := s.store.RevokeToken(r.Context(), id, s.clock.Now(), ev); err != nil {
 		s.writeError(w, r, tokenNotFound(err, id))
 		return
 	}
+	written()
 
 	w.WriteHeader(http.StatusNoContent)
 }

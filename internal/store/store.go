@@ -149,3 +149,93 @@ func ValidName(name string) bool {
 	}
 	return true
 }
+
+// Event is one audit record: who did what to which endpoint, and how it
+// ended. It never holds a secret, a code or a token value.
+type Event struct {
+	// ID is given by the store when the event is written.
+	ID string
+
+	Time    time.Time
+	Action  Action
+	Outcome Outcome
+
+	// Endpoint is the endpoint name the request named, or "".
+	Endpoint string
+
+	// TokenID and TokenName are those of the token that made the request,
+	// or "" when none could be identified.
+	TokenID   string
+	TokenName string
+
+	// RemoteAddr is the client's IP address.
+	RemoteAddr string
+
+	RequestID string
+
+	// Detail is a short note for a person, or "".
+	Detail string
+}
+
+// Action is what an audit event records.
+type Action string
+
+// The actions of the audit trail.
+const (
+	ActionEndpointCreate Action = "endpoint.create"
+	ActionEndpointUpdate Action = "endpoint.update"
+	ActionSecretReplace  Action = "endpoint.secret_replace"
+	ActionEndpointDelete Action = "endpoint.delete"
+	ActionCodeRead       Action = "code.read"
+	ActionCodeClaim      Action = "code.claim"
+	ActionCodeVerify     Action = "code.verify"
+	ActionTokenCreate    Action = "token.create"
+	ActionTokenRevoke    Action = "token.revoke"
+	ActionAuthDenied     Action = "auth.denied"
+)
+
+// Outcome is how an audited request ended.
+type Outcome string
+
+// The outcomes of audited requests.
+const (
+	// OutcomeSuccess: the request did what it asked.
+	OutcomeSuccess Outcome = "success"
+
+	// OutcomeDenied: the request's token was missing, unusable, or lacked
+	// the role or scope.
+	OutcomeDenied Outcome = "denied"
+
+	// OutcomeError: the request failed, on the client's input or on the
+	// server's side.
+	OutcomeError Outcome = "error"
+)
+
+// EventQuery selects a page of audit events, newest first: ordered by
+// Time, then ID, both descending.
+type EventQuery struct {
+	// Endpoint, Action and TokenID, when not empty, keep events that match
+	// them exactly.
+	Endpoint string
+	Action   Action
+	TokenID  string
+
+	// Since keeps events at or after it; Until keeps events before it. A
+	// zero time does not filter.
+	Since time.Time
+	Until time.Time
+
+	// Before, when not nil, keeps events that sort after it in the
+	// newest-first order: older than Before.Time, or as old with a smaller
+	// ID. It is the last event of the previous page.
+	Before *EventKey
+
+	// Limit is the largest number of events returned; it must be positive.
+	Limit int
+}
+
+// EventKey is the position of an event in the newest-first order.
+type EventKey struct {
+	Time time.Time
+	ID   string
+}

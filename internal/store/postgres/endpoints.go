@@ -8,17 +8,21 @@ import (
 	"github.com/totpvault/totpvault/internal/store"
 )
 
-// CreateEndpoint stores e and returns the stored record (times as
-// PostgreSQL keeps them, to the microsecond). The caller sets every field,
-// e.ID (a UUID, see store.NewID) included, since the secret was sealed with
-// it; nil Labels are stored as an empty map. It returns an error wrapping
-// store.ErrAlreadyExists when an endpoint has that name already.
-func (db *DB) CreateEndpoint(ctx context.Context, e store.Endpoint) (store.Endpoint, error) {
+// CreateEndpoint stores e, and ev that records it in the same transaction,
+// and returns the stored record (times as PostgreSQL keeps them, to the
+// microsecond). The caller sets every field, e.ID (a UUID, see store.NewID)
+// included, since the secret was sealed with it; nil Labels are stored as an
+// empty map. It returns an error wrapping store.ErrAlreadyExists, and writes
+// nothing, when an endpoint has that name already; when ev cannot be
+// written, the endpoint is not created either.
+func (db *DB) CreateEndpoint(
+	ctx context.Context, e store.Endpoint, ev store.Event,
+) (store.Endpoint, error) {
 	const query = `INSERT INTO endpoints (` + endpointColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		RETURNING ` + endpointColumns
 
-	created, err := queryOne(ctx, db.pool, rowToEndpoint, query,
+	created, err := queryOneWithEvent(ctx, db, ev, rowToEndpoint, query,
 		e.ID, e.Name, e.Issuer, e.Account, e.Algorithm, e.Digits, e.Period,
 		labelsOrEmpty(e.Labels), e.SealedSecret, e.CreatedAt, e.UpdatedAt)
 	if err != nil {
@@ -97,11 +101,12 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // UpdateEndpoint changes the descriptive fields of the endpoint called name
 // that u sets (a nil field is left as it is; Labels pointing at a nil map
-// clears them), sets its UpdatedAt to u.UpdatedAt, and returns the stored
-// record. It returns an error wrapping store.ErrNotFound when there is no
-// such endpoint.
+// clears them), sets its UpdatedAt to u.UpdatedAt, writes ev in the same
+// transaction, and returns the stored record. It returns an error wrapping
+// store.ErrNotFound, and writes nothing, when there is no such endpoint;
+// when ev cannot be written, the endpoint is left as it was.
 func (db *DB) UpdateEndpoint(
-	ctx context.Context, name string, u store.EndpointUpdate,
+	ctx context.Context, name string, u store.EndpointUpdate, ev store.Event,
 ) (store.Endpoint, error) {
 	const query = `UPDATE endpoints SET
 		issuer = coalesce($2, issuer),
@@ -116,7 +121,7 @@ func (db *DB) UpdateEndpoint(
 		labels = labelsOrEmpty(*u.Labels)
 	}
 
-	e, err := queryOne(ctx, db.pool, rowToEndpoint, query,
+	e, err := queryOneWithEvent(ctx, db, ev, rowToEndpoint, query,
 		name, u.Issuer, u.Account, labels, u.UpdatedAt)
 	if err != nil {
 		return store.Endpoint{}, wrap(fmt.Sprintf("update endpoint %q", name), err)
@@ -127,10 +132,14 @@ func (db *DB) UpdateEndpoint(
 
 // ReplaceSecret finds the endpoint whose ID is e.ID and sets its sealed
 // secret, issuer, account, algorithm, digits, period and UpdatedAt to e's;
-// its name, labels and CreatedAt stay. It returns the stored record, or an
-// error wrapping store.ErrNotFound when no endpoint has that ID (or e.ID is
-// not a UUID).
-func (db *DB) ReplaceSecret(ctx context.Context, e store.Endpoint) (store.Endpoint, error) {
+// its name, labels and CreatedAt stay. It writes ev in the same transaction
+// and returns the stored record. It returns an error wrapping
+// store.ErrNotFound, and writes nothing, when no endpoint has that ID (or
+// e.ID is not a UUID); when ev cannot be written, the endpoint is left as it
+// was.
+func (db *DB) ReplaceSecret(
+	ctx context.Context, e store.Endpoint, ev store.Event,
+) (store.Endpoint, error) {
 	const query = `UPDATE endpoints SET
 		sealed_secret = $2, issuer = $3, account = $4,
 		algorithm = $5, digits = $6, period = $7, updated_at = $8
@@ -142,7 +151,7 @@ func (db *DB) ReplaceSecret(ctx context.Context, e store.Endpoint) (store.Endpoi
 		return store.Endpoint{}, fmt.Errorf("replace secret: %w", store.ErrNotFound)
 	}
 
-	replaced, err := queryOne(ctx, db.pool, rowToEndpoint, query,
+	replaced, err := queryOneWithEvent(ctx, db, ev, rowToEndpoint, query,
 		id, e.SealedSecret, e.Issuer, e.Account, e.Algorithm, e.Digits, e.Period, e.UpdatedAt)
 	if err != nil {
 		return store.Endpoint{}, wrap(fmt.Sprintf("replace secret of %s", id), err)
@@ -151,16 +160,14 @@ func (db *DB) ReplaceSecret(ctx context.Context, e store.Endpoint) (store.Endpoi
 	return replaced, nil
 }
 
-// DeleteEndpoint deletes the endpoint called name, or returns an error
-// wrapping store.ErrNotFound when there is none.
-func (db *DB) DeleteEndpoint(ctx context.Context, name string) error {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM endpoints WHERE name = $1`, name)
+// DeleteEndpoint deletes the endpoint called name and writes ev in the same
+// transaction. It returns an error wrapping store.ErrNotFound, and writes
+// nothing, when there is no such endpoint; when ev cannot be written, the
+// endpoint stays.
+func (db *DB) DeleteEndpoint(ctx context.Context, name string, ev store.Event) error {
+	err := db.execOneWithEvent(ctx, ev, `DELETE FROM endpoints WHERE name = $1`, name)
 	if err != nil {
 		return wrap(fmt.Sprintf("delete endpoint %q", name), err)
-	}
-
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("delete endpoint %q: %w", name, store.ErrNotFound)
 	}
 
 	return nil

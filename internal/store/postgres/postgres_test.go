@@ -247,7 +247,7 @@ func TestSealedSecretStoredAsGiven(t *testing.T) {
 	}
 
 	e := endpoint("stored-bytes", secret)
-	if _, err := pgtest.DB(t).CreateEndpoint(t.Context(), e); err != nil {
+	if _, err := pgtest.DB(t).CreateEndpoint(t.Context(), e, createEvent(e)); err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
 
@@ -268,7 +268,7 @@ func TestErrorsDropRowDetail(t *testing.T) {
 	e := endpoint("nine-digits", []byte("sealed bytes that must stay out of errors"))
 	e.Digits = 9
 
-	_, err := pgtest.DB(t).CreateEndpoint(t.Context(), e)
+	_, err := pgtest.DB(t).CreateEndpoint(t.Context(), e, createEvent(e))
 
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
@@ -279,6 +279,16 @@ func TestErrorsDropRowDetail(t *testing.T) {
 	}
 	if pgErr.Detail != "" {
 		t.Errorf("Detail = %q, want it removed", pgErr.Detail)
+	}
+}
+
+// createEvent returns the event that records the creation of e.
+func createEvent(e store.Endpoint) store.Event {
+	return store.Event{
+		Time:     e.CreatedAt,
+		Action:   store.ActionEndpointCreate,
+		Outcome:  store.OutcomeSuccess,
+		Endpoint: e.Name,
 	}
 }
 

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/totpvault/totpvault/internal/store"
 )
@@ -24,6 +24,11 @@ const endpointColumns = `id, name, issuer, account, algorithm, digits, period, l
 // tokenColumns are the tokens table's columns, in the order of
 // tokenRow.targets. Every query that returns tokens selects exactly these.
 const tokenColumns = `id, name, role, scopes, token_hash, created_at, expires_at, revoked_at`
+
+// eventColumns are the audit_events table's columns, in the order of
+// eventRow.targets. Every query that returns events selects exactly these.
+const eventColumns = `id, time, action, outcome, endpoint, token_id, token_name, ` +
+	`remote_addr, request_id, detail`
 
 // endpointTargets returns where each of endpointColumns is scanned into e.
 func endpointTargets(e *store.Endpoint) []any {
@@ -101,6 +106,61 @@ func rowToToken(row pgx.CollectableRow) (store.Token, error) {
 	return r.record(), nil
 }
 
+// eventRow receives one row of eventColumns: the bigint id as a number and
+// the nullable columns in pointers first.
+type eventRow struct {
+	event store.Event
+	id    int64
+
+	endpoint, tokenID, tokenName, remoteAddr, requestID, detail *string
+}
+
+// targets returns where each of eventColumns is scanned.
+func (r *eventRow) targets() []any {
+	e := &r.event
+
+	return []any{
+		&r.id, &e.Time, &e.Action, &e.Outcome, &r.endpoint, &r.tokenID, &r.tokenName,
+		&r.remoteAddr, &r.requestID, &r.detail,
+	}
+}
+
+// record returns the scanned event as the store hands it out: the ID in
+// decimal, the time in UTC and NULLs as empty strings.
+func (r *eventRow) record() store.Event {
+	e := r.event
+	e.ID = strconv.FormatInt(r.id, 10)
+	e.Time = e.Time.UTC()
+	e.Endpoint = orEmpty(r.endpoint)
+	e.TokenID = orEmpty(r.tokenID)
+	e.TokenName = orEmpty(r.tokenName)
+	e.RemoteAddr = orEmpty(r.remoteAddr)
+	e.RequestID = orEmpty(r.requestID)
+	e.Detail = orEmpty(r.detail)
+
+	return e
+}
+
+// orEmpty returns *s, or "" for nil (a NULL column).
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+
+	return *s
+}
+
+// rowToEvent scans one row of eventColumns.
+func rowToEvent(row pgx.CollectableRow) (store.Event, error) {
+	var r eventRow
+	err := row.Scan(r.targets()...)
+	if err != nil {
+		return store.Event{}, err
+	}
+
+	return r.record(), nil
+}
+
 // optional stands in for the scan targets of the columns that a LEFT JOIN
 // fills with NULLs when it finds no row: each column is scanned into a fresh
 // **T, which pgx sets to nil for NULL, and copied to its *T afterwards.
@@ -156,12 +216,17 @@ func qualify(alias, columns string) string {
 	return strings.Join(names, ", ")
 }
 
+// querier runs queries: the pool, or one of its transactions.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // queryOne runs query and scans its single row with scan; pgx.ErrNoRows when
 // it returns none.
 func queryOne[T any](
-	ctx context.Context, pool *pgxpool.Pool, scan pgx.RowToFunc[T], query string, args ...any,
+	ctx context.Context, q querier, scan pgx.RowToFunc[T], query string, args ...any,
 ) (T, error) {
-	rows, err := pool.Query(ctx, query, args...)
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		var zero T
 		return zero, err
@@ -173,9 +238,9 @@ func queryOne[T any](
 // queryAll runs query and scans every row with scan. The list is empty, not
 // nil, when there are none.
 func queryAll[T any](
-	ctx context.Context, pool *pgxpool.Pool, scan pgx.RowToFunc[T], query string, args ...any,
+	ctx context.Context, q querier, scan pgx.RowToFunc[T], query string, args ...any,
 ) ([]T, error) {
-	rows, err := pool.Query(ctx, query, args...)
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,10 +36,14 @@ func tokenArgs(t store.Token) []any {
 }
 
 // CreateToken stores t, whose fields the caller sets (t.ID a UUID, see
-// store.NewID), and returns the stored record. It returns an error wrapping
-// store.ErrAlreadyExists when a token has that ID or that hash already.
-func (db *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, error) {
-	created, err := queryOne(ctx, db.pool, rowToToken, insertToken, tokenArgs(t)...)
+// store.NewID), writes ev in the same transaction, and returns the stored
+// record. It returns an error wrapping store.ErrAlreadyExists, and writes
+// nothing, when a token has that ID or that hash already; when ev cannot be
+// written, the token is not created either.
+func (db *DB) CreateToken(
+	ctx context.Context, t store.Token, ev store.Event,
+) (store.Token, error) {
+	created, err := queryOneWithEvent(ctx, db, ev, rowToToken, insertToken, tokenArgs(t)...)
 	if err != nil {
 		return store.Token{}, wrap("create token", err)
 	}
@@ -46,52 +51,60 @@ func (db *DB) CreateToken(ctx context.Context, t store.Token) (store.Token, erro
 	return created, nil
 }
 
-// CreateFirstAdminToken stores t, an admin token, only when the store holds
-// no admin token at all (revoked and expired ones count), and reports
-// whether it did. The check and the insert run in one transaction under an
-// advisory lock, so of several instances starting at once exactly one
-// creates it.
-func (db *DB) CreateFirstAdminToken(ctx context.Context, t store.Token) (bool, error) {
+// errAdminExists ends CreateFirstAdminToken's transaction, before its event
+// is written, when the store holds an admin token already.
+var errAdminExists = errors.New("an admin token exists")
+
+// CreateFirstAdminToken stores t, an admin token, and ev that records it,
+// only when the store holds no admin token at all (revoked and expired ones
+// count), and reports whether it did: when it does not create the token it
+// writes no event either. The check, the insert and ev run in one
+// transaction under an advisory lock, so of several instances starting at
+// once exactly one creates it; when ev cannot be written, no token is
+// created.
+func (db *DB) CreateFirstAdminToken(
+	ctx context.Context, t store.Token, ev store.Event,
+) (bool, error) {
 	if t.Role != store.RoleAdmin {
 		return false, fmt.Errorf("create first admin token: role %q is not admin", t.Role)
 	}
 
-	var created bool
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		var err error
-		created, err = insertFirstAdmin(ctx, tx, t)
-		return err
+	err := db.withEvent(ctx, ev, func(tx pgx.Tx) error {
+		return insertFirstAdmin(ctx, tx, t)
 	})
+	if errors.Is(err, errAdminExists) {
+		return false, nil
+	}
 	if err != nil {
 		return false, wrap("create first admin token", err)
 	}
 
-	return created, nil
+	return true, nil
 }
 
-// insertFirstAdmin does the work of CreateFirstAdminToken inside tx. Under
-// READ COMMITTED each statement sees what was committed before it began, so
-// once the lock is held the check sees any token that an earlier holder
-// inserted.
-func insertFirstAdmin(ctx context.Context, tx pgx.Tx, t store.Token) (bool, error) {
+// insertFirstAdmin does the work of CreateFirstAdminToken inside tx, or
+// returns errAdminExists. Under READ COMMITTED each statement sees what was
+// committed before it began, so once the lock is held the check sees any
+// token that an earlier holder inserted.
+func insertFirstAdmin(ctx context.Context, tx pgx.Tx, t store.Token) error {
 	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, firstAdminLock)
 	if err != nil {
-		return false, err
+		return err
 	}
 
 	var exists bool
 	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tokens WHERE role = 'admin')`).
 		Scan(&exists)
-	if err != nil || exists {
-		return false, err
+	if err != nil {
+		return err
+	}
+	if exists {
+		return errAdminExists
 	}
 
 	_, err = tx.Exec(ctx, insertToken, tokenArgs(t)...)
-	if err != nil {
-		return false, err
-	}
 
-	return true, nil
+	return err
 }
 
 // GetToken returns the token with this ID. It returns an error wrapping
@@ -145,10 +158,11 @@ func (db *DB) ListTokens(ctx context.Context, q store.TokenQuery) ([]store.Token
 }
 
 // RevokeToken records that the token with this ID was revoked at at (which
-// must not be zero). It returns an error wrapping store.ErrNotFound when
-// there is no such token, when it was revoked already, or when id is not a
-// UUID.
-func (db *DB) RevokeToken(ctx context.Context, id string, at time.Time) error {
+// must not be zero), and writes ev in the same transaction. It returns an
+// error wrapping store.ErrNotFound, and writes nothing, when there is no
+// such token, when it was revoked already, or when id is not a UUID; when ev
+// cannot be written, the token is not revoked.
+func (db *DB) RevokeToken(ctx context.Context, id string, at time.Time, ev store.Event) error {
 	const query = `UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`
 
 	if at.IsZero() {
@@ -160,13 +174,9 @@ func (db *DB) RevokeToken(ctx context.Context, id string, at time.Time) error {
 		return fmt.Errorf("revoke token: %w", store.ErrNotFound)
 	}
 
-	tag, err := db.pool.Exec(ctx, query, uid, at)
+	err := db.execOneWithEvent(ctx, ev, query, uid, at)
 	if err != nil {
 		return wrap(fmt.Sprintf("revoke token %s", uid), err)
-	}
-
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("revoke token %s: %w", uid, store.ErrNotFound)
 	}
 
 	return nil

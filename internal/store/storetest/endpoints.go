@@ -50,7 +50,7 @@ func testEndpointNameTaken(t *testing.T, s Store) {
 	first := createEndpoint(t, s, newEndpoint("taken"))
 
 	again := newEndpoint("taken")
-	_, err := s.CreateEndpoint(t.Context(), again)
+	_, err := s.CreateEndpoint(t.Context(), again, newEvent(store.ActionEndpointCreate, "taken"))
 	checkErr(t, "CreateEndpoint of a taken name", err, store.ErrAlreadyExists)
 	checkNoSecret(t, err, again.SealedSecret)
 
@@ -79,7 +79,7 @@ func testInvalidFields(t *testing.T, s Store) {
 			e := newEndpoint("invalid")
 			tt.change(&e)
 
-			_, err := s.CreateEndpoint(t.Context(), e)
+			_, err := s.CreateEndpoint(t.Context(), e, newEvent(store.ActionEndpointCreate, e.Name))
 			if err == nil {
 				t.Fatal("CreateEndpoint succeeded")
 			}
@@ -90,7 +90,7 @@ func testInvalidFields(t *testing.T, s Store) {
 	t.Run("role owner", func(t *testing.T) {
 		tok := newToken("owner", "owner")
 
-		_, err := s.CreateToken(t.Context(), tok)
+		_, err := s.CreateToken(t.Context(), tok, newEvent(store.ActionTokenCreate, ""))
 		if err == nil {
 			t.Fatal("CreateToken succeeded")
 		}
@@ -294,7 +294,8 @@ func testUpdate(t *testing.T, s Store) {
 			tt.change(&want)
 			want.UpdatedAt = tt.update.UpdatedAt
 
-			got, err := s.UpdateEndpoint(t.Context(), e.Name, tt.update)
+			ev := newEvent(store.ActionEndpointUpdate, e.Name)
+			got, err := s.UpdateEndpoint(t.Context(), e.Name, tt.update, ev)
 			if err != nil {
 				t.Fatalf("UpdateEndpoint: %v", err)
 			}
@@ -327,7 +328,7 @@ func testReplaceSecret(t *testing.T, s Store) {
 	want := next
 	want.Name, want.Labels, want.CreatedAt = old.Name, old.Labels, old.CreatedAt
 
-	got, err := s.ReplaceSecret(t.Context(), next)
+	got, err := s.ReplaceSecret(t.Context(), next, newEvent(store.ActionSecretReplace, old.Name))
 	if err != nil {
 		t.Fatalf("ReplaceSecret: %v", err)
 	}
@@ -349,7 +350,7 @@ func testReplaceSecret(t *testing.T, s Store) {
 func testDelete(t *testing.T, s Store) {
 	createEndpoints(t, s, "doomed", "kept")
 
-	err := s.DeleteEndpoint(t.Context(), "doomed")
+	err := s.DeleteEndpoint(t.Context(), "doomed", newEvent(store.ActionEndpointDelete, "doomed"))
 	if err != nil {
 		t.Fatalf("DeleteEndpoint: %v", err)
 	}
@@ -357,7 +358,7 @@ func testDelete(t *testing.T, s Store) {
 	_, err = s.GetEndpoint(t.Context(), "doomed")
 	checkErr(t, "GetEndpoint after delete", err, store.ErrNotFound)
 
-	err = s.DeleteEndpoint(t.Context(), "doomed")
+	err = s.DeleteEndpoint(t.Context(), "doomed", newEvent(store.ActionEndpointDelete, "doomed"))
 	checkErr(t, "DeleteEndpoint twice", err, store.ErrNotFound)
 
 	list, err := s.ListEndpoints(t.Context(), store.EndpointQuery{Limit: 10})

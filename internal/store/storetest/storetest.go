@@ -17,22 +17,32 @@ import (
 )
 
 // Store is what the suite exercises: the record-keeping methods of a store.
+// Each change takes the audit event that records it; the change and its
+// event are written together or not at all.
 type Store interface {
-	CreateEndpoint(ctx context.Context, e store.Endpoint) (store.Endpoint, error)
+	CreateEndpoint(ctx context.Context, e store.Endpoint, ev store.Event) (store.Endpoint, error)
 	GetEndpoint(ctx context.Context, name string) (store.Endpoint, error)
 	ListEndpoints(ctx context.Context, q store.EndpointQuery) ([]store.Endpoint, error)
-	UpdateEndpoint(ctx context.Context, name string, u store.EndpointUpdate) (store.Endpoint, error)
-	ReplaceSecret(ctx context.Context, e store.Endpoint) (store.Endpoint, error)
-	DeleteEndpoint(ctx context.Context, name string) error
+	UpdateEndpoint(ctx context.Context, name string, u store.EndpointUpdate, ev store.Event) (
+		store.Endpoint, error)
+	ReplaceSecret(ctx context.Context, e store.Endpoint, ev store.Event) (store.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, name string, ev store.Event) error
 
-	CreateToken(ctx context.Context, t store.Token) (store.Token, error)
-	CreateFirstAdminToken(ctx context.Context, t store.Token) (created bool, err error)
+	CreateToken(ctx context.Context, t store.Token, ev store.Event) (store.Token, error)
+	CreateFirstAdminToken(ctx context.Context, t store.Token, ev store.Event) (
+		created bool, err error)
 	GetToken(ctx context.Context, id string) (store.Token, error)
 	ListTokens(ctx context.Context, q store.TokenQuery) ([]store.Token, error)
-	RevokeToken(ctx context.Context, id string, at time.Time) error
+	RevokeToken(ctx context.Context, id string, at time.Time, ev store.Event) error
 	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
 	TokenAndEndpoint(ctx context.Context, hash []byte, name string) (
 		store.Token, *store.Endpoint, error)
+
+	// Event IDs are decimal numbers that grow in the order events are
+	// written.
+	AppendEvents(ctx context.Context, events []store.Event) error
+	ListEvents(ctx context.Context, q store.EventQuery) ([]store.Event, error)
+	PruneEvents(ctx context.Context, before time.Time, limit int) (deleted int, err error)
 }
 
 // Run runs the contract suite against the stores that newStore returns.
@@ -62,6 +72,16 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"a token and an endpoint come back together", testTokenAndEndpoint},
 		{"the first admin token is created only without an admin", testFirstAdmin},
 		{"concurrent starts create one first admin token", testFirstAdminConcurrent},
+		{"a batch of events reads back once each, as it was written", testAppendEvents},
+		{"an empty batch of events writes nothing", testAppendNoEvents},
+		{"NUL bytes and invalid UTF-8 in events are replaced", testEventOddText},
+		{"a batch with a refused event writes nothing", testAppendRefused},
+		{"events list newest first, ties broken by ID", testEventOrder},
+		{"event filters select exactly their events", testEventFilters},
+		{"Before and Limit page through events", testEventPages},
+		{"events are pruned oldest first, a batch at a time", testPruneEvents},
+		{"a change and its event are written together or not at all", testChangeEvents},
+		{"the first admin token and its event are written together", testFirstAdminEvent},
 	}
 
 	for _, st := range suite {
@@ -114,11 +134,27 @@ func newToken(name string, role store.Role) store.Token {
 	}
 }
 
+// newEvent returns an event of action on endpoint with every other field
+// set, as a change passes it to the store.
+func newEvent(action store.Action, endpoint string) store.Event {
+	return store.Event{
+		Time:       base,
+		Action:     action,
+		Outcome:    store.OutcomeSuccess,
+		Endpoint:   endpoint,
+		TokenID:    "0190f3a1-7c2e-7b3d-9a4e-5f6a7b8c9d0e",
+		TokenName:  "ops",
+		RemoteAddr: "192.0.2.7",
+		RequestID:  "req-" + string(action) + "-" + endpoint,
+		Detail:     "by the contract suite",
+	}
+}
+
 // createEndpoint creates e in s or stops t.
 func createEndpoint(t *testing.T, s Store, e store.Endpoint) store.Endpoint {
 	t.Helper()
 
-	created, err := s.CreateEndpoint(t.Context(), e)
+	created, err := s.CreateEndpoint(t.Context(), e, newEvent(store.ActionEndpointCreate, e.Name))
 	if err != nil {
 		t.Fatalf("CreateEndpoint(%q): %v", e.Name, err)
 	}
@@ -139,12 +175,22 @@ func createEndpoints(t *testing.T, s Store, names ...string) {
 func createToken(t *testing.T, s Store, tok store.Token) store.Token {
 	t.Helper()
 
-	created, err := s.CreateToken(t.Context(), tok)
+	created, err := s.CreateToken(t.Context(), tok, newEvent(store.ActionTokenCreate, ""))
 	if err != nil {
 		t.Fatalf("CreateToken(%q): %v", tok.Name, err)
 	}
 
 	return created
+}
+
+// revokeToken revokes the token with this ID in s at at, or stops t.
+func revokeToken(t *testing.T, s Store, id string, at time.Time) {
+	t.Helper()
+
+	err := s.RevokeToken(t.Context(), id, at, newEvent(store.ActionTokenRevoke, ""))
+	if err != nil {
+		t.Fatalf("RevokeToken(%s): %v", id, err)
+	}
 }
 
 // checkEndpoint reports how got differs from want. Times must be equal

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -14,9 +15,7 @@ func testNotFound(t *testing.T, s Store) {
 	createEndpoint(t, s, newEndpoint("present"))
 	tok := createToken(t, s, newToken("present", store.RoleAdmin))
 	revoked := createToken(t, s, newToken("revoked", store.RoleAdmin))
-	if err := s.RevokeToken(t.Context(), revoked.ID, base); err != nil {
-		t.Fatalf("RevokeToken: %v", err)
-	}
+	revokeToken(t, s, revoked.ID, base)
 
 	unknownID := store.NewID()
 	unknownHash := newToken("unknown", store.RoleAdmin).Hash
@@ -31,21 +30,22 @@ func testNotFound(t *testing.T, s Store) {
 			return err
 		}},
 		{"UpdateEndpoint", func(ctx context.Context) error {
-			_, err := s.UpdateEndpoint(ctx, "absent", store.EndpointUpdate{UpdatedAt: base})
+			u := store.EndpointUpdate{UpdatedAt: base}
+			_, err := s.UpdateEndpoint(ctx, "absent", u, newEvent(store.ActionEndpointUpdate, "absent"))
 			return err
 		}},
 		{"ReplaceSecret of an unknown ID", func(ctx context.Context) error {
-			_, err := s.ReplaceSecret(ctx, unknown)
+			_, err := s.ReplaceSecret(ctx, unknown, newEvent(store.ActionSecretReplace, "absent"))
 			return err
 		}},
 		{"ReplaceSecret of an ID that is not a UUID", func(ctx context.Context) error {
 			e := unknown
 			e.ID = "not-a-uuid"
-			_, err := s.ReplaceSecret(ctx, e)
+			_, err := s.ReplaceSecret(ctx, e, newEvent(store.ActionSecretReplace, "absent"))
 			return err
 		}},
 		{"DeleteEndpoint", func(ctx context.Context) error {
-			return s.DeleteEndpoint(ctx, "absent")
+			return s.DeleteEndpoint(ctx, "absent", newEvent(store.ActionEndpointDelete, "absent"))
 		}},
 		{"GetToken of an unknown ID", func(ctx context.Context) error {
 			_, err := s.GetToken(ctx, unknownID)
@@ -60,10 +60,10 @@ func testNotFound(t *testing.T, s Store) {
 			return err
 		}},
 		{"RevokeToken of an unknown ID", func(ctx context.Context) error {
-			return s.RevokeToken(ctx, unknownID, base)
+			return s.RevokeToken(ctx, unknownID, base, newEvent(store.ActionTokenRevoke, ""))
 		}},
 		{"RevokeToken of an ID that is not a UUID", func(ctx context.Context) error {
-			return s.RevokeToken(ctx, "12345", base)
+			return s.RevokeToken(ctx, "12345", base, newEvent(store.ActionTokenRevoke, ""))
 		}},
 		{"TokenByHash", func(ctx context.Context) error {
 			_, err := s.TokenByHash(ctx, unknownHash)
@@ -141,7 +141,7 @@ func testTokenHashTaken(t *testing.T, s Store) {
 	again := newToken("second", store.RoleRunner)
 	again.Hash = first.Hash
 
-	_, err := s.CreateToken(t.Context(), again)
+	_, err := s.CreateToken(t.Context(), again, newEvent(store.ActionTokenCreate, ""))
 	checkErr(t, "CreateToken of a taken hash", err, store.ErrAlreadyExists)
 	if err != nil {
 		checkNoSecret(t, err, first.Hash)
@@ -161,9 +161,7 @@ func testListTokens(t *testing.T, s Store) {
 
 	for range 2 {
 		revoked := createToken(t, s, newToken("revoked", store.RoleRunner))
-		if err := s.RevokeToken(t.Context(), revoked.ID, base); err != nil {
-			t.Fatalf("RevokeToken: %v", err)
-		}
+		revokeToken(t, s, revoked.ID, base)
 	}
 
 	slices.Sort(want)
@@ -206,7 +204,7 @@ func testRevokeToken(t *testing.T, s Store) {
 	tok := createToken(t, s, newToken("soon revoked", store.RoleRunner))
 	at := base.Add(90 * time.Minute)
 
-	err := s.RevokeToken(t.Context(), tok.ID, at)
+	err := s.RevokeToken(t.Context(), tok.ID, at, newEvent(store.ActionTokenRevoke, ""))
 	if err != nil {
 		t.Fatalf("RevokeToken: %v", err)
 	}
@@ -214,7 +212,8 @@ func testRevokeToken(t *testing.T, s Store) {
 	_, err = s.GetToken(t.Context(), tok.ID)
 	checkErr(t, "GetToken of a revoked token", err, store.ErrNotFound)
 
-	err = s.RevokeToken(t.Context(), tok.ID, at.Add(time.Minute))
+	err = s.RevokeToken(t.Context(), tok.ID, at.Add(time.Minute),
+		newEvent(store.ActionTokenRevoke, ""))
 	checkErr(t, "RevokeToken twice", err, store.ErrNotFound)
 
 	want := tok
@@ -233,9 +232,7 @@ func testTokenAndEndpoint(t *testing.T, s Store) {
 
 	revoked := createToken(t, s, newToken("revoked", store.RoleRunner))
 	at := base.Add(time.Minute)
-	if err := s.RevokeToken(t.Context(), revoked.ID, at); err != nil {
-		t.Fatalf("RevokeToken: %v", err)
-	}
+	revokeToken(t, s, revoked.ID, at)
 	revoked.RevokedAt = at
 
 	tests := []struct {
@@ -275,15 +272,14 @@ func testFirstAdmin(t *testing.T, s Store) {
 	// next one relies on.
 	runner := createToken(t, s, newToken("runner", store.RoleRunner))
 
+	ev := newEvent(store.ActionTokenCreate, "")
 	first := newToken("bootstrap", store.RoleAdmin)
-	checkFirstAdmin(t, s, first, true)
-	checkFirstAdmin(t, s, newToken("bootstrap again", store.RoleAdmin), false)
+	checkFirstAdmin(t, s, first, ev, true)
+	checkFirstAdmin(t, s, newToken("bootstrap again", store.RoleAdmin), ev, false)
 
 	// Revoked and expired admins still count.
-	if err := s.RevokeToken(t.Context(), first.ID, base); err != nil {
-		t.Fatalf("RevokeToken: %v", err)
-	}
-	checkFirstAdmin(t, s, newToken("after revocation", store.RoleAdmin), false)
+	revokeToken(t, s, first.ID, base)
+	checkFirstAdmin(t, s, newToken("after revocation", store.RoleAdmin), ev, false)
 
 	got, err := s.TokenByHash(t.Context(), first.Hash)
 	if err != nil {
@@ -301,12 +297,12 @@ func testFirstAdmin(t *testing.T, s Store) {
 	}
 }
 
-// checkFirstAdmin calls CreateFirstAdminToken with tok and reports a result
-// other than created.
-func checkFirstAdmin(t *testing.T, s Store, tok store.Token, created bool) {
+// checkFirstAdmin calls CreateFirstAdminToken with tok and ev and reports a
+// result other than created.
+func checkFirstAdmin(t *testing.T, s Store, tok store.Token, ev store.Event, created bool) {
 	t.Helper()
 
-	got, err := s.CreateFirstAdminToken(t.Context(), tok)
+	got, err := s.CreateFirstAdminToken(t.Context(), tok, ev)
 	if err != nil {
 		t.Fatalf("CreateFirstAdminToken(%q): %v", tok.Name, err)
 	}
@@ -319,8 +315,11 @@ func testFirstAdminConcurrent(t *testing.T, s Store) {
 	const callers = 10
 
 	tokens := make([]store.Token, callers)
+	events := make([]store.Event, callers)
 	for i := range tokens {
 		tokens[i] = newToken("bootstrap", store.RoleAdmin)
+		events[i] = newEvent(store.ActionTokenCreate, "")
+		events[i].RequestID = fmt.Sprintf("bootstrap-%d", i)
 	}
 
 	// A first round of reads lets the store open its connections, so that in
@@ -334,17 +333,19 @@ func testFirstAdminConcurrent(t *testing.T, s Store) {
 	created := make([]bool, callers)
 	errs := race(callers, func(i int) error {
 		var err error
-		created[i], err = s.CreateFirstAdminToken(t.Context(), tokens[i])
+		created[i], err = s.CreateFirstAdminToken(t.Context(), tokens[i], events[i])
 		return err
 	})
 
 	var winners []store.Token
+	var winnerEvents []store.Event
 	for i := range callers {
 		if errs[i] != nil {
 			t.Errorf("caller %d: %v", i, errs[i])
 		}
 		if created[i] {
 			winners = append(winners, tokens[i])
+			winnerEvents = append(winnerEvents, events[i])
 		}
 	}
 	if len(winners) != 1 {
@@ -358,6 +359,8 @@ func testFirstAdminConcurrent(t *testing.T, s Store) {
 	if got := ids(list); !slices.Equal(got, []string{winners[0].ID}) {
 		t.Errorf("tokens = %q, want only the winner %q", got, winners[0].ID)
 	}
+
+	checkEvents(t, "events", allEvents(t, s), winnerEvents)
 }
 
 // race calls f(0) to f(n-1) in n goroutines released at the same moment,
