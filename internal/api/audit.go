@@ -26,6 +26,7 @@ var actions = map[string]store.Action{
 	"DELETE /v1/endpoints/{name}":      store.ActionEndpointDelete,
 	"GET /v1/endpoints/{name}/code":    store.ActionCodeRead,
 	"POST /v1/endpoints/{name}/verify": store.ActionCodeVerify,
+	"POST /v1/endpoints/{name}/claim":  store.ActionCodeClaim,
 	"POST /v1/tokens":                  store.ActionTokenCreate,
 	"DELETE /v1/tokens/{id}":           store.ActionTokenRevoke,
 }

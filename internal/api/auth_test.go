@@ -28,6 +28,7 @@ var routes = []route{
 	{"PUT", "/v1/endpoints/{name}/secret", map[string]any{"generate": true}, false, 200},
 	{"GET", "/v1/endpoints/{name}/code", nil, true, 200},
 	{"POST", "/v1/endpoints/{name}/verify", map[string]any{"code": "000000"}, true, 200},
+	{"POST", "/v1/endpoints/{name}/claim", nil, true, 200},
 	{"POST", "/v1/tokens", map[string]any{"name": "ci", "role": "runner", "scopes": []string{"a*"}}, false, 201},
 	{"GET", "/v1/tokens", nil, false, 200},
 	{"GET", "/v1/tokens/{id}", nil, false, 200},

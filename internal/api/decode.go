@@ -53,6 +53,26 @@ func decodeJSON(r *http.Request, dst any, allowedTypes ...string) (rawFields, er
 	return fields, nil
 }
 
+// decodeOptionalJSON is decodeJSON for a body that may be left out: an
+// empty body leaves dst as it is.
+func decodeOptionalJSON(r *http.Request, dst any) error {
+	if err := checkMediaType(r, nil); err != nil {
+		return err
+	}
+
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return readError(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	_, err = decodeJSON(r, dst)
+	return err
+}
+
 // checkMediaType refuses a body that is not JSON. A request without a body
 // passes here and fails later as an empty body.
 func checkMediaType(r *http.Request, allowed []string) error {

@@ -91,7 +91,7 @@ func eventQuery(v url.Values) (store.EventQuery, error) {
 
 // knownAction reports whether a is an action of the audit trail.
 func knownAction(a store.Action) bool {
-	if a == store.ActionAuthDenied || a == store.ActionCodeClaim {
+	if a == store.ActionAuthDenied {
 		return true
 	}
 	for _, known := range actions {

@@ -77,6 +77,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for _, opt := range opts {
 		opt(&cfg)
 	}
+	if shared, ok := cfg.Clock.(*clock.Fake); ok {
+		h.clock = shared
+	}
 
 	h.server = api.New(cfg)
 	h.http = httptest.NewServer(h.server.Handler())

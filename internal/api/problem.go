@@ -23,6 +23,7 @@ const (
 	codeForbidden            errorCode = "forbidden"
 	codeNotFound             errorCode = "not_found"
 	codeAlreadyExists        errorCode = "already_exists"
+	codeCodeAlreadyClaimed   errorCode = "code_already_claimed"
 	codePayloadTooLarge      errorCode = "payload_too_large"
 	codeUnsupportedMediaType errorCode = "unsupported_media_type"
 	codeMethodNotAllowed     errorCode = "method_not_allowed"
@@ -43,6 +44,7 @@ var statusOf = map[errorCode]int{
 	codeForbidden:            http.StatusForbidden,
 	codeNotFound:             http.StatusNotFound,
 	codeAlreadyExists:        http.StatusConflict,
+	codeCodeAlreadyClaimed:   http.StatusConflict,
 	codePayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	codeUnsupportedMediaType: http.StatusUnsupportedMediaType,
 	codeMethodNotAllowed:     http.StatusMethodNotAllowed,

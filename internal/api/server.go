@@ -49,6 +49,12 @@ type Store interface {
 		store.Token, *store.Endpoint, error)
 
 	ListEvents(ctx context.Context, q store.EventQuery) ([]store.Event, error)
+
+	// ClaimStep reserves the earliest step not before earliest and later
+	// than every step reserved so far; past latest it reserves nothing and
+	// returns store.ErrNoFreeStep with the step it would have reserved.
+	ClaimStep(ctx context.Context, name string, earliest, latest uint64) (
+		store.Endpoint, uint64, error)
 }
 
 // Recorder makes an audit event durable: Record returns nil only once the
@@ -152,7 +158,7 @@ func (s *Server) StopWaiting() {
 // Handler returns the router with every route of the contract.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(withRequestID, s.accessLog, s.recoverPanics, s.limitBody)
+	r.Use(withRequestID, s.accessLog, s.recoverPanics)
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, fail(codeNotFound, "no such route; see /openapi.yaml"))
@@ -175,7 +181,7 @@ func (s *Server) Handler() http.Handler {
 // authenticate with the endpoint lookup folded into the token lookup, so a
 // code read costs one round trip.
 func (s *Server) v1Routes(r chi.Router) {
-	r.Use(s.auditTrail, noStore)
+	r.Use(s.auditTrail, noStore, s.limitBody)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate)
@@ -200,6 +206,7 @@ func (s *Server) v1Routes(r chi.Router) {
 		r.With(requireAdmin).Put("/endpoints/{name}/secret", s.replaceSecret)
 		r.With(requireScope).Get("/endpoints/{name}/code", s.getCode)
 		r.With(requireScope).Post("/endpoints/{name}/verify", s.verifyCode)
+		r.With(requireScope).Post("/endpoints/{name}/claim", s.claimCode)
 	})
 }
 

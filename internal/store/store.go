@@ -20,6 +20,10 @@ var (
 	// ErrAlreadyExists means a record with the same unique name exists.
 	ErrAlreadyExists = errors.New("already exists")
 
+	// ErrNoFreeStep means a claim found no free time step within its
+	// bounds, and reserved nothing.
+	ErrNoFreeStep = errors.New("no free time step")
+
 	// ErrSchemaNotCurrent means the database answers but its schema is older
 	// or newer than the one this build expects.
 	ErrSchemaNotCurrent = errors.New("schema not current")

@@ -132,7 +132,8 @@ func (db *DB) UpdateEndpoint(
 
 // ReplaceSecret finds the endpoint whose ID is e.ID and sets its sealed
 // secret, issuer, account, algorithm, digits, period and UpdatedAt to e's;
-// its name, labels and CreatedAt stay. It writes ev in the same transaction
+// its name, labels and CreatedAt stay, and its claim history starts over. It
+// writes ev in the same transaction
 // and returns the stored record. It returns an error wrapping
 // store.ErrNotFound, and writes nothing, when no endpoint has that ID (or
 // e.ID is not a UUID); when ev cannot be written, the endpoint is left as it
@@ -142,7 +143,7 @@ func (db *DB) ReplaceSecret(
 ) (store.Endpoint, error) {
 	const query = `UPDATE endpoints SET
 		sealed_secret = $2, issuer = $3, account = $4,
-		algorithm = $5, digits = $6, period = $7, updated_at = $8
+		algorithm = $5, digits = $6, period = $7, updated_at = $8, claimed_step = -1
 		WHERE id = $1
 		RETURNING ` + endpointColumns
 

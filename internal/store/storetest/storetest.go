@@ -43,6 +43,11 @@ type Store interface {
 	AppendEvents(ctx context.Context, events []store.Event) error
 	ListEvents(ctx context.Context, q store.EventQuery) ([]store.Event, error)
 	PruneEvents(ctx context.Context, before time.Time, limit int) (deleted int, err error)
+
+	// ClaimStep reserves the earliest step not before earliest and later
+	// than every step reserved so far, unless it is after latest.
+	ClaimStep(ctx context.Context, name string, earliest, latest uint64) (
+		store.Endpoint, uint64, error)
 }
 
 // Run runs the contract suite against the stores that newStore returns.
@@ -82,6 +87,11 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"events are pruned oldest first, a batch at a time", testPruneEvents},
 		{"a change and its event are written together or not at all", testChangeEvents},
 		{"the first admin token and its event are written together", testFirstAdminEvent},
+		{"claims reserve successive steps from the earliest", testClaimSteps},
+		{"a claim past its latest step reserves nothing", testClaimRefused},
+		{"concurrent claims each get a step of their own", testClaimConcurrent},
+		{"a new secret starts the claims over", testClaimAfterReplace},
+		{"claims on one endpoint leave another alone", testClaimEndpointsApart},
 	}
 
 	for _, st := range suite {
