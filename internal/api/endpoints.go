@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/totpvault/totpvault/internal/qr"
 	"github.com/totpvault/totpvault/internal/store"
 )
 
@@ -39,12 +41,6 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	key, err := s.key(req.secretSource)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-
 	now := s.clock.Now()
 	e := store.Endpoint{
 		ID:        store.NewID(),
@@ -53,7 +49,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
-	if err := s.seal(&e, key); err != nil {
+	shown, err := s.newSecret(r, req.secretSource, &e)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -71,13 +68,47 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request) {
 	}
 	written()
 
-	out := showEndpoint(created)
-	if req.Generate != nil && *req.Generate {
-		out.OTPAuthURI = key.URI()
+	w.Header().Set("Location", "/v1/endpoints/"+url.PathEscape(created.Name))
+	writeJSON(w, http.StatusCreated, shown.with(showEndpoint(created)))
+}
+
+// newSecret turns the request's secret source into a key and seals it
+// into e, whose issuer and account stay unless the source gives new ones.
+// It returns what the answer shows once of a generated secret.
+func (s *Server) newSecret(r *http.Request, src secretSource, e *store.Endpoint) (
+	oneTime, error) {
+	key, err := s.key(r.Context(), src)
+	if err != nil {
+		return oneTime{}, err
 	}
 
-	w.Header().Set("Location", "/v1/endpoints/"+url.PathEscape(created.Name))
-	writeJSON(w, http.StatusCreated, out)
+	key.Issuer = cmp.Or(key.Issuer, e.Issuer)
+	key.Account = cmp.Or(key.Account, e.Account)
+	if err := s.seal(e, key); err != nil {
+		return oneTime{}, err
+	}
+
+	if src.Generate == nil || !*src.Generate {
+		return oneTime{}, nil
+	}
+	png, err := qr.Encode(key.URI())
+	if err != nil {
+		return oneTime{}, fmt.Errorf("QR code of a generated secret: %w", err)
+	}
+	return oneTime{uri: key.URI(), png: png}, nil
+}
+
+// oneTime is what an answer shows once of a secret the server generated:
+// its URI and a QR code of it, to put it into a provider or an app.
+type oneTime struct {
+	uri string
+	png []byte
+}
+
+// with adds the one-time fields to an endpoint's answer.
+func (o oneTime) with(out endpointJSON) endpointJSON {
+	out.OTPAuthURI, out.QRPNG = o.uri, o.png
+	return out
 }
 
 // getEndpoint answers the endpoint that authentication found.
@@ -203,21 +234,9 @@ func (s *Server) replaceSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	key, err := s.key(src)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-
-	if key.Issuer == "" {
-		key.Issuer = e.Issuer
-	}
-	if key.Account == "" {
-		key.Account = e.Account
-	}
-
 	e.UpdatedAt = s.clock.Now()
-	if err := s.seal(&e, key); err != nil {
+	shown, err := s.newSecret(r, src, &e)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -230,11 +249,7 @@ func (s *Server) replaceSecret(w http.ResponseWriter, r *http.Request) {
 	}
 	written()
 
-	out := showEndpoint(replaced)
-	if src.Generate != nil && *src.Generate {
-		out.OTPAuthURI = key.URI()
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, shown.with(showEndpoint(replaced)))
 }
 
 // notFoundAs turns store.ErrNotFound into a not_found problem about the

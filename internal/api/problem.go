@@ -19,6 +19,7 @@ const (
 	codeSecretTooShort       errorCode = "secret_too_short"
 	codeInvalidOTPAuthURI    errorCode = "invalid_otpauth_uri"
 	codeUnsupportedOTPType   errorCode = "unsupported_otp_type"
+	codeInvalidQRImage       errorCode = "invalid_qr_image"
 	codeUnauthorized         errorCode = "unauthorized"
 	codeForbidden            errorCode = "forbidden"
 	codeNotFound             errorCode = "not_found"
@@ -40,6 +41,7 @@ var statusOf = map[errorCode]int{
 	codeSecretTooShort:       http.StatusBadRequest,
 	codeInvalidOTPAuthURI:    http.StatusBadRequest,
 	codeUnsupportedOTPType:   http.StatusBadRequest,
+	codeInvalidQRImage:       http.StatusBadRequest,
 	codeUnauthorized:         http.StatusUnauthorized,
 	codeForbidden:            http.StatusForbidden,
 	codeNotFound:             http.StatusNotFound,

@@ -27,8 +27,10 @@ type endpointJSON struct {
 	CreatedAt time.Time         `json:"created_at"`
 	UpdatedAt time.Time         `json:"updated_at"`
 
-	// OTPAuthURI is set once, in the answer that made a generated secret.
+	// OTPAuthURI and QRPNG are set once, in the answer that made a
+	// generated secret; encoding/json writes QRPNG as base64.
 	OTPAuthURI string `json:"otpauth_uri,omitempty"`
+	QRPNG      []byte `json:"qr_png,omitempty"`
 }
 
 // showEndpoint turns a stored endpoint into its JSON form.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 type secretSource struct {
 	Secret     *string `json:"secret"`
 	OTPAuthURI *string `json:"otpauth_uri"`
+	QRImage    *string `json:"qr_image"`
 	Generate   *bool   `json:"generate"`
 
 	Issuer    *string `json:"issuer"`
@@ -25,12 +27,12 @@ type secretSource struct {
 }
 
 // errOneSource is the problem when a request names no secret, or several.
-var errOneSource = fail(codeInvalidRequest,
-	`give exactly one of "secret" (base32), "otpauth_uri" or "generate": true`)
+var errOneSource = fail(codeInvalidRequest, `give exactly one of "secret" (base32), `+
+	`"otpauth_uri", "qr_image" (base64 of a PNG, JPEG or GIF) or "generate": true`)
 
 // key turns the source into a TOTP key: the secret parsed, explicit fields
 // winning over what a URI says, defaults for the rest.
-func (s *Server) key(src secretSource) (totp.Key, error) {
+func (s *Server) key(ctx context.Context, src secretSource) (totp.Key, error) {
 	if src.count() != 1 {
 		return totp.Key{}, errOneSource
 	}
@@ -46,6 +48,8 @@ func (s *Server) key(src secretSource) (totp.Key, error) {
 		key, err = totp.FromSecret(*src.Secret, params)
 	case src.OTPAuthURI != nil:
 		key, err = totp.FromURI(*src.OTPAuthURI, params)
+	case src.QRImage != nil:
+		key, err = keyFromQR(ctx, *src.QRImage, params)
 	default:
 		key, err = totp.Generate(s.random, params)
 	}
@@ -59,6 +63,8 @@ func (src secretSource) describe() string {
 	switch {
 	case src.OTPAuthURI != nil:
 		from = "otpauth URI"
+	case src.QRImage != nil:
+		from = "QR image"
 	case src.Generate != nil && *src.Generate:
 		from = "generated secret"
 	}
@@ -73,6 +79,9 @@ func (src secretSource) count() int {
 		n++
 	}
 	if src.OTPAuthURI != nil {
+		n++
+	}
+	if src.QRImage != nil {
 		n++
 	}
 	if src.Generate != nil && *src.Generate {
@@ -140,8 +149,8 @@ func keyError(err error) error {
 		{totp.ErrInvalidParameter, codeInvalidRequest},
 	}
 
-	if err == nil {
-		return nil
+	if _, ok := asProblem(err); ok || err == nil {
+		return err
 	}
 	for _, c := range codes {
 		if errors.Is(err, c.err) {
