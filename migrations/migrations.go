@@ -16,8 +16,16 @@ var postgresFiles embed.FS
 // goose.NewProvider.
 var Postgres fs.FS = sub(postgresFiles, "postgres")
 
+//go:embed sqlite/*.sql
+var sqliteFiles embed.FS
+
+// SQLite holds the SQLite migrations of the embedded store at its root,
+// ready for goose.NewProvider. Their versions match those of Postgres: a
+// version number means the same schema in both dialects.
+var SQLite fs.FS = sub(sqliteFiles, "sqlite")
+
 // sub returns the folder dir of fsys. It panics only when dir is not a valid
-// path, which the embed pattern above rules out at compile time.
+// path, which the embed patterns above rule out at compile time.
 func sub(fsys fs.FS, dir string) fs.FS {
 	f, err := fs.Sub(fsys, dir)
 	if err != nil {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -120,15 +122,16 @@ func TestMigrateBringsAFreshDatabaseToTheCurrentSchema(t *testing.T) {
 	}
 }
 
-func TestMigrateWithoutADatabaseSaysWhatToSet(t *testing.T) {
+func TestMigrateWithoutADatabaseURLMigratesTheEmbeddedStore(t *testing.T) {
 	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
 
-	r := run(t, nil, "migrate")
+	r := run(t, map[string]string{"TOTPVAULT_DATA_DIR": dir}, "migrate")
 
-	if r.code != 1 {
-		t.Errorf("exit code %d; want 1", r.code)
+	if r.code != 0 {
+		t.Fatalf("exit code %d; want 0:\n%s", r.code, r.errOut)
 	}
-	if !strings.Contains(r.errOut, "TOTPVAULT_DATABASE_URL") {
-		t.Errorf("errOut does not say to set TOTPVAULT_DATABASE_URL:\n%s", r.errOut)
+	if _, err := os.Stat(filepath.Join(dir, embeddedFile)); err != nil {
+		t.Errorf("no embedded store in %s: %v", dir, err)
 	}
 }

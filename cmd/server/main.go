@@ -40,6 +40,7 @@ func init() {
 		"migrate": {"apply the database schema and exit", runMigrate},
 		"keygen":  {"print a fresh master key", runKeygen},
 		"token":   {"token create: make a token straight in the database", runToken},
+		"copy":    {"copy the embedded store into an empty PostgreSQL database", runCopy},
 	}
 }
 
@@ -77,7 +78,7 @@ var errUsage = errors.New("usage")
 // usage lists the commands.
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: totpvault [command] [flags]\n\ncommands:")
-	for _, name := range []string{"serve", "migrate", "keygen", "token"} {
+	for _, name := range []string{"serve", "migrate", "keygen", "token", "copy"} {
 		fmt.Fprintf(w, "  %-8s %s\n", name, commands[name].summary)
 	}
 	fmt.Fprintln(w, "\nrun totpvault COMMAND --help for its flags")

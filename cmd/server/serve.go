@@ -19,7 +19,6 @@ import (
 	"github.com/totpvault/totpvault/internal/audit"
 	"github.com/totpvault/totpvault/internal/keyring"
 	"github.com/totpvault/totpvault/internal/store"
-	"github.com/totpvault/totpvault/internal/store/postgres"
 )
 
 // Server timeouts. A code request may wait for the next time step, up to
@@ -42,12 +41,7 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 	log := cfg.newLogger(errOut)
 	log.Info("starting", slog.Any("config", cfg.Redacted()))
 
-	// The master key is required with PostgreSQL, so without a database
-	// that is the first thing to name, not the key.
-	if cfg.DatabaseURL == "" {
-		return errNoDatabase
-	}
-	keys, err := cfg.keyring()
+	keys, err := cfg.keyring(log)
 	if err != nil {
 		return err
 	}
@@ -85,7 +79,7 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 
 // startAudit starts the group-commit writer of audit events and, when a
 // retention is set, the pruner of old events.
-func startAudit(ctx context.Context, db *postgres.DB, cfg Config, log *slog.Logger) *audit.Batcher {
+func startAudit(ctx context.Context, db backend, cfg Config, log *slog.Logger) *audit.Batcher {
 	if cfg.AuditRetention > 0 {
 		go audit.Pruner{Sink: db, Retention: cfg.AuditRetention, Log: log}.Run(ctx)
 	}
@@ -101,69 +95,6 @@ func closeAudit(trail *audit.Batcher, log *slog.Logger) {
 	if err := trail.Close(ctx); err != nil {
 		log.Error("audit events left unwritten at shutdown", slog.String("error", err.Error()))
 	}
-}
-
-// commandEvent is the audit event of a change that a command, not a
-// request, makes.
-func commandEvent(detail string) store.Event {
-	return store.Event{
-		Time:    time.Now(),
-		Action:  store.ActionTokenCreate,
-		Outcome: store.OutcomeSuccess,
-		Detail:  detail,
-	}
-}
-
-// keyring builds the keyring from the configured master keys.
-func (c Config) keyring() (*keyring.Keyring, error) {
-	if c.MasterKey == "" {
-		return nil, errors.New("no master key: set TOTPVAULT_MASTER_KEY or " +
-			"TOTPVAULT_MASTER_KEY_FILE (or --master-key-file) to a key made by " +
-			"`totpvault keygen`, and keep it apart from the database")
-	}
-
-	primary, err := keyring.ParseKey(c.MasterKey)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
-	old, err := keyring.ParseKeys(c.OldMasterKeys)
-	if err != nil {
-		return nil, fmt.Errorf("old master keys: %w", err)
-	}
-	return keyring.New(primary, old...)
-}
-
-// errNoDatabase says how to name the database, the one store there is.
-var errNoDatabase = errors.New("no database: set TOTPVAULT_DATABASE_URL (or " +
-	"--database-url) to a PostgreSQL URL such as " +
-	"postgres://totpvault@localhost:5432/totpvault")
-
-// openStore connects to the configured database.
-func openStore(ctx context.Context, cfg Config) (*postgres.DB, error) {
-	if cfg.DatabaseURL == "" {
-		return nil, errNoDatabase
-	}
-
-	db, err := postgres.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	return db, nil
-}
-
-// openMigrated connects to the configured database and brings its schema
-// up to date.
-func openMigrated(ctx context.Context, cfg Config) (*postgres.DB, error) {
-	db, err := openStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	return db, nil
 }
 
 // baseURL is the address to reach the server on, for the bootstrap message.
@@ -183,7 +114,7 @@ func baseURL(cfg Config, ln net.Listener) string {
 // bootstrapAdmin creates the first admin token when the store holds none
 // at all. Its value is the configured bootstrap token, or a new one that is
 // printed this once on errOut.
-func bootstrapAdmin(ctx context.Context, db *postgres.DB, cfg Config, log *slog.Logger,
+func bootstrapAdmin(ctx context.Context, db backend, cfg Config, log *slog.Logger,
 	errOut io.Writer, base string) error {
 	value, hash, err := bootstrapValue(cfg.BootstrapToken)
 	if err != nil {
@@ -198,7 +129,7 @@ func bootstrapAdmin(ctx context.Context, db *postgres.DB, cfg Config, log *slog.
 		CreatedAt: time.Now(),
 	}
 	created, err := db.CreateFirstAdminToken(ctx, t,
-		commandEvent("bootstrap admin token "+t.ID+" made at start-up"))
+		commandEvent(store.ActionTokenCreate, "bootstrap admin token "+t.ID+" made at start-up"))
 	if err != nil {
 		return fmt.Errorf("bootstrap admin token: %w", err)
 	}

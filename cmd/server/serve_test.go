@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -452,16 +454,15 @@ func TestServeRefusesToStartWithoutItsSettings(t *testing.T) {
 		notSays string
 	}{
 		{
-			name: "no database URL says to set TOTPVAULT_DATABASE_URL",
+			name: "an embedded store whose master key is gone is not given a new one",
 			vars: func(t *testing.T) map[string]string {
-				return map[string]string{"TOTPVAULT_MASTER_KEY": newMasterKey(t)}
+				dir := t.TempDir()
+				if err := os.WriteFile(filepath.Join(dir, embeddedFile), nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				return map[string]string{"TOTPVAULT_DATA_DIR": dir}
 			},
-			says: "TOTPVAULT_DATABASE_URL",
-		},
-		{
-			name: "nothing set at all names the database first",
-			vars: func(t *testing.T) map[string]string { return nil },
-			says: "TOTPVAULT_DATABASE_URL",
+			says: "master key",
 		},
 		{
 			name: "a database URL without a master key says how to make one",

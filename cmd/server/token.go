@@ -62,7 +62,7 @@ func runToken(ctx context.Context, args []string, env environment, out, errOut i
 	}
 	defer db.Close()
 
-	ev := commandEvent(fmt.Sprintf("token %s %q, role %s, made by the token create command",
+	ev := commandEvent(store.ActionTokenCreate, fmt.Sprintf("token %s %q, role %s, made by the token create command",
 		t.ID, t.Name, t.Role))
 	if _, err := db.CreateToken(ctx, t, ev); err != nil {
 		return fmt.Errorf("create token: %w", err)

@@ -22,8 +22,6 @@ import (
 	"github.com/totpvault/totpvault/internal/clock"
 	"github.com/totpvault/totpvault/internal/keyring"
 	"github.com/totpvault/totpvault/internal/store"
-	"github.com/totpvault/totpvault/internal/store/postgres"
-	"github.com/totpvault/totpvault/internal/store/postgres/pgtest"
 )
 
 // epoch is where every harness clock starts: 10 s into a 30 s step and a
@@ -35,7 +33,7 @@ var epoch = time.Date(2026, 12, 3, 18, 0, 10, 0, time.UTC)
 // those of tests running beside it.
 type harness struct {
 	t      testing.TB
-	db     *postgres.DB
+	db     testDB
 	keys   *keyring.Keyring
 	clock  *clock.Fake
 	server *api.Server
@@ -55,7 +53,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 
 	h := &harness{
 		t:      t,
-		db:     pgtest.DB(t),
+		db:     openTestDB(t),
 		clock:  clock.NewFake(epoch),
 		prefix: "t" + randomHex(t, 6),
 		logs:   &syncBuffer{},

@@ -30,6 +30,7 @@ func TestOperationsRoutesNeedNoToken(t *testing.T) {
 
 func TestReadyzIs503WhileTheSchemaIsOld(t *testing.T) {
 	t.Parallel()
+	needPostgres(t)
 
 	ctx := context.Background()
 	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))

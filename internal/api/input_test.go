@@ -15,6 +15,7 @@ import (
 // changed nothing.
 func fingerprint(t *testing.T) string {
 	t.Helper()
+	needPostgres(t)
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.URL(t))

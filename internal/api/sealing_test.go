@@ -18,6 +18,7 @@ import (
 // exec runs SQL on the package's database.
 func execSQL(t *testing.T, sql string, args ...any) {
 	t.Helper()
+	needPostgres(t)
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.URL(t))
@@ -34,6 +35,7 @@ func execSQL(t *testing.T, sql string, args ...any) {
 // rowText returns the whole endpoints row of name as text.
 func rowText(t *testing.T, name string) string {
 	t.Helper()
+	needPostgres(t)
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.URL(t))

@@ -160,16 +160,9 @@ func keyError(err error) error {
 	return fmt.Errorf("make key: %w", err)
 }
 
-// secretAD is the associated data that binds a sealed secret to the
-// endpoint row with this ID: sealed bytes copied onto another row fail to
-// open.
-func secretAD(endpointID string) []byte {
-	return []byte("totpvault/endpoint-secret/v1:" + endpointID)
-}
-
 // seal seals key's secret for endpoint e and copies the key's settings into e.
 func (s *Server) seal(e *store.Endpoint, key totp.Key) error {
-	sealed, err := s.sealer.Seal(key.Secret, secretAD(e.ID))
+	sealed, err := s.sealer.Seal(key.Secret, e.SecretAD())
 	if err != nil {
 		return fmt.Errorf("seal secret: %w", err)
 	}
@@ -188,7 +181,7 @@ func (s *Server) seal(e *store.Endpoint, key totp.Key) error {
 // this server does not hold: it is logged by endpoint name, and the client
 // gets a 500 with no code.
 func (s *Server) open(r *http.Request, e store.Endpoint) (totp.Key, error) {
-	secret, err := s.sealer.Open(e.SealedSecret, secretAD(e.ID))
+	secret, err := s.sealer.Open(e.SealedSecret, e.SecretAD())
 	if err != nil {
 		s.log.ErrorContext(r.Context(), "sealed secret failed to open: integrity check "+
 			"failed, or the master key that sealed it is not configured",

@@ -72,6 +72,12 @@ type Endpoint struct {
 	UpdatedAt time.Time
 }
 
+// SecretAD returns the associated data that binds e's sealed secret to
+// its row: sealed bytes copied onto another endpoint fail to open.
+func (e Endpoint) SecretAD() []byte {
+	return []byte("totpvault/endpoint-secret/v1:" + e.ID)
+}
+
 // EndpointQuery selects a page of endpoints, ordered by name.
 type EndpointQuery struct {
 	// Prefix, when not empty, keeps names that start with it.
