@@ -91,11 +91,15 @@ func (s *Server) newSecret(r *http.Request, src secretSource, e *store.Endpoint)
 	if src.Generate == nil || !*src.Generate {
 		return oneTime{}, nil
 	}
-	png, err := qr.Encode(key.URI())
+	// An app lists the key by its label: without an account, the
+	// endpoint's name says which one it is.
+	key.Account = cmp.Or(key.Account, e.Name)
+	uri := key.URI()
+	png, err := qr.Encode(uri)
 	if err != nil {
 		return oneTime{}, fmt.Errorf("QR code of a generated secret: %w", err)
 	}
-	return oneTime{uri: key.URI(), png: png}, nil
+	return oneTime{uri: uri, png: png}, nil
 }
 
 // oneTime is what an answer shows once of a secret the server generated:

@@ -263,3 +263,19 @@ func listAll(t *testing.T, h *harness, token, query string) []string {
 	t.Fatal("the list never ends")
 	return nil
 }
+
+func TestAGeneratedURINamesTheEndpointWhenNoAccountIsGiven(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+
+	gen := h.enroll(map[string]any{"name": h.name("unnamed"), "generate": true})
+	sensitive.add(gen.OTPAuthURI)
+
+	u, err := url.Parse(gen.OTPAuthURI)
+	if err != nil || u.Path != "/"+gen.Name {
+		t.Errorf("the URI's label is %q, want the endpoint's name", u.Path)
+	}
+	if gen.Account != "" {
+		t.Errorf("the stored account became %q", gen.Account)
+	}
+}
