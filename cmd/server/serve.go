@@ -67,6 +67,7 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 
 	srv := api.New(api.Config{
 		Store:          db,
+		Lookups:        startLookups(ctx, db),
 		Sealer:         keys,
 		Audit:          trail,
 		Log:            log,

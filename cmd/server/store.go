@@ -8,6 +8,7 @@ import (
 
 	"github.com/totpvault/totpvault/internal/api"
 	"github.com/totpvault/totpvault/internal/audit"
+	"github.com/totpvault/totpvault/internal/cache"
 	"github.com/totpvault/totpvault/internal/store"
 	"github.com/totpvault/totpvault/internal/store/postgres"
 	"github.com/totpvault/totpvault/internal/store/sqlite"
@@ -88,4 +89,19 @@ func commandEvent(action store.Action, detail string) store.Event {
 		Outcome: store.OutcomeSuccess,
 		Detail:  detail,
 	}
+}
+
+// startLookups returns what answers the lookups of every request. On
+// PostgreSQL it is a cache kept correct by the database's change feed
+// until ctx ends; the embedded store answers them itself, without a
+// network round trip.
+func startLookups(ctx context.Context, db backend) api.Lookups {
+	pg, ok := db.(*postgres.DB)
+	if !ok {
+		return db
+	}
+
+	lookups := cache.New(pg)
+	go pg.WatchChanges(ctx, lookups)
+	return lookups
 }

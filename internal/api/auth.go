@@ -59,7 +59,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 
-		tok, err := s.store.TokenByHash(r.Context(), hash)
+		tok, err := s.lookups.TokenByHash(r.Context(), hash)
 		if err = s.tokenError(r, tok, err); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -83,7 +83,7 @@ func (s *Server) authenticateWithEndpoint(next http.Handler) http.Handler {
 		}
 
 		name := chi.URLParam(r, "name")
-		tok, ep, err := s.store.TokenAndEndpoint(r.Context(), hash, name)
+		tok, ep, err := s.lookups.TokenAndEndpoint(r.Context(), hash, name)
 		if err = s.tokenError(r, tok, err); err != nil {
 			s.writeError(w, r, err)
 			return

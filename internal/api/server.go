@@ -57,6 +57,15 @@ type Store interface {
 		store.Endpoint, uint64, error)
 }
 
+// Lookups answers the two lookups that authenticate every request. The
+// store answers them with a round trip each; a cache in front of it (see
+// internal/cache) answers most from memory.
+type Lookups interface {
+	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
+	TokenAndEndpoint(ctx context.Context, hash []byte, name string) (
+		store.Token, *store.Endpoint, error)
+}
+
 // Recorder makes an audit event durable: Record returns nil only once the
 // event is committed. A request whose event cannot be recorded is refused.
 type Recorder interface {
@@ -85,6 +94,9 @@ type Config struct {
 	Audit  Recorder
 	Log    *slog.Logger
 
+	// Lookups defaults to Store.
+	Lookups Lookups
+
 	// TrustedProxies are the addresses whose X-Forwarded-For header is
 	// believed when recording a client's address.
 	TrustedProxies []netip.Prefix
@@ -106,6 +118,7 @@ type Config struct {
 // Server answers totpvault's HTTP API.
 type Server struct {
 	store   Store
+	lookups Lookups
 	sealer  Sealer
 	audit   Recorder
 	proxies []netip.Prefix
@@ -124,6 +137,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{
 		store:   cfg.Store,
+		lookups: cfg.Lookups,
 		sealer:  cfg.Sealer,
 		audit:   cfg.Audit,
 		proxies: cfg.TrustedProxies,
@@ -136,6 +150,9 @@ func New(cfg Config) *Server {
 
 	s.stopping, s.stopWaiting = context.WithCancel(context.Background())
 
+	if s.lookups == nil {
+		s.lookups = s.store
+	}
 	if s.clock == nil {
 		s.clock = clock.System{}
 	}
