@@ -70,6 +70,13 @@ func BenchmarkCodeReadHTTP(b *testing.B) {
 		b.ReportMetric(float64(stats.Events)/float64(max(stats.Commits, 1)), "events/commit")
 	})
 
+	b.Run("batched-cached", func(b *testing.B) {
+		h := newHarness(b, withCache(b), func(c *api.Config) {
+			c.Log = slog.New(slog.DiscardHandler)
+		})
+		benchmarkCodeReads(b, h)
+	})
+
 	b.Run("commit-per-read", func(b *testing.B) {
 		h := newHarness(b, func(c *api.Config) {
 			c.Audit = audit.Direct{Sink: c.Store.(audit.Sink)}
