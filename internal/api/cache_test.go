@@ -19,7 +19,7 @@ const changeBound = 5 * time.Second
 
 // withCache makes the harness answer lookups from a cache kept by the
 // database's change feed, as the binary does on PostgreSQL.
-func withCache(t *testing.T, keep ...**cache.Lookups) harnessOption {
+func withCache(t testing.TB, keep ...**cache.Lookups) harnessOption {
 	return func(c *api.Config) {
 		db, ok := c.Store.(*postgres.DB)
 		if !ok {
