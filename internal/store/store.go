@@ -5,7 +5,9 @@ package store
 
 import (
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -220,6 +222,18 @@ const (
 	// server's side.
 	OutcomeError Outcome = "error"
 )
+
+// StorableText returns s with U+FFFD in place of each NUL byte and each run
+// of bytes that is not UTF-8. Events carry what clients sent (the endpoint
+// named in a path); PostgreSQL's text cannot hold such bytes and would fail
+// a whole batch of events over them, so every store keeps the same cleaned
+// text, and audit filters match it alike.
+func StorableText(s string) string {
+	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\ufffd"), "\x00", "\ufffd")
+}
 
 // EventQuery selects a page of audit events, newest first: ordered by
 // Time, then ID, both descending.

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -56,30 +55,17 @@ func eventArgs(events []store.Event) []any {
 // text arrays, made storable.
 func eventTexts(e store.Event) []string {
 	return []string{
-		storable(string(e.Action)), storable(string(e.Outcome)), storable(e.Endpoint),
-		storable(e.TokenID), storable(e.TokenName), storable(e.RemoteAddr),
-		storable(e.RequestID), storable(e.Detail),
+		store.StorableText(string(e.Action)), store.StorableText(string(e.Outcome)), store.StorableText(e.Endpoint),
+		store.StorableText(e.TokenID), store.StorableText(e.TokenName), store.StorableText(e.RemoteAddr),
+		store.StorableText(e.RequestID), store.StorableText(e.Detail),
 	}
-}
-
-// storable returns s with U+FFFD in place of what a PostgreSQL text cannot
-// hold: each NUL byte, and each run of bytes that is not UTF-8. Events carry
-// what clients sent (the endpoint named in a path), and PostgreSQL refuses
-// such bytes with an error that would fail the whole batch, the events of
-// other requests included.
-func storable(s string) string {
-	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
-		return s
-	}
-
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\ufffd"), "\x00", "\ufffd")
 }
 
 // AppendEvents writes events in one statement, and so in one commit; they
 // are durable when it returns nil (as durable as the server's
 // synchronous_commit makes a commit). The database gives each event its ID,
 // in the order of the slice. An empty slice is a no-op. NUL bytes and
-// invalid UTF-8 in the events' text are stored as U+FFFD (see storable). The
+// invalid UTF-8 in the events' text are stored as U+FFFD (see store.StorableText). The
 // batch is written whole or not at all: an event that the schema refuses (an
 // unknown Action or Outcome, a TokenID that is not a UUID) fails it, with an
 // error that wraps the *pgconn.PgError.
@@ -140,10 +126,10 @@ func eventListQuery(q store.EventQuery) (string, []any, bool) {
 	}
 
 	if q.Endpoint != "" {
-		add(`endpoint = $%d`, storable(q.Endpoint))
+		add(`endpoint = $%d`, store.StorableText(q.Endpoint))
 	}
 	if q.Action != "" {
-		add(`action = $%d`, storable(string(q.Action)))
+		add(`action = $%d`, store.StorableText(string(q.Action)))
 	}
 	if q.TokenID != "" {
 		id, ok := parseID(q.TokenID)

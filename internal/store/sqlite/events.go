@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/totpvault/totpvault/internal/store"
 )
@@ -30,7 +29,7 @@ const maxEventsPerInsert = 1000
 // of a UUID. It returns errNotUUID when e.TokenID is not empty and not a
 // UUID.
 func eventArgs(e store.Event) ([]any, error) {
-	tokenID := storable(e.TokenID)
+	tokenID := store.StorableText(e.TokenID)
 	if tokenID != "" {
 		id, ok := parseID(tokenID)
 		if !ok {
@@ -40,10 +39,10 @@ func eventArgs(e store.Event) ([]any, error) {
 	}
 
 	return []any{
-		micros(e.Time), storable(string(e.Action)), storable(string(e.Outcome)),
-		nullIfEmpty(storable(e.Endpoint)), nullIfEmpty(tokenID),
-		nullIfEmpty(storable(e.TokenName)), nullIfEmpty(storable(e.RemoteAddr)),
-		nullIfEmpty(storable(e.RequestID)), nullIfEmpty(storable(e.Detail)),
+		micros(e.Time), store.StorableText(string(e.Action)), store.StorableText(string(e.Outcome)),
+		nullIfEmpty(store.StorableText(e.Endpoint)), nullIfEmpty(tokenID),
+		nullIfEmpty(store.StorableText(e.TokenName)), nullIfEmpty(store.StorableText(e.RemoteAddr)),
+		nullIfEmpty(store.StorableText(e.RequestID)), nullIfEmpty(store.StorableText(e.Detail)),
 	}, nil
 }
 
@@ -54,19 +53,6 @@ func nullIfEmpty(s string) any {
 	}
 
 	return s
-}
-
-// storable returns s with U+FFFD in place of each NUL byte and each run of
-// bytes that is not UTF-8, as the PostgreSQL store, whose text columns
-// cannot hold them, stores it. Events carry what clients sent (the endpoint
-// named in a path); both stores keep the same text for it, so that audit
-// filters behave alike.
-func storable(s string) string {
-	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
-		return s
-	}
-
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\ufffd"), "\x00", "\ufffd")
 }
 
 // insertEvents writes events through ex, maxEventsPerInsert rows a
@@ -101,7 +87,7 @@ func insertEvents(ctx context.Context, ex execer, events []store.Event) error {
 // are durable when it returns nil (synchronous=FULL: the commit is on disk).
 // The database gives each event its ID, in the order of the slice. An empty
 // slice is a no-op. NUL bytes and invalid UTF-8 in the events' text are
-// stored as U+FFFD (see storable). The batch is written whole or not at all:
+// stored as U+FFFD (see store.StorableText). The batch is written whole or not at all:
 // an event that the schema refuses (an unknown Action or Outcome, a TokenID
 // that is not a UUID) fails it.
 func (db *DB) AppendEvents(ctx context.Context, events []store.Event) error {
@@ -158,10 +144,10 @@ func eventListQuery(q store.EventQuery) (string, []any, bool) {
 	}
 
 	if q.Endpoint != "" {
-		add(`endpoint = ?`, storable(q.Endpoint))
+		add(`endpoint = ?`, store.StorableText(q.Endpoint))
 	}
 	if q.Action != "" {
-		add(`action = ?`, storable(string(q.Action)))
+		add(`action = ?`, store.StorableText(string(q.Action)))
 	}
 	if q.TokenID != "" {
 		id, ok := parseID(q.TokenID)
