@@ -167,7 +167,7 @@ func bootstrapValue(configured string) (value string, hash []byte, err error) {
 func serveHTTP(ctx context.Context, srv *api.Server, ln net.Listener, cfg Config,
 	log *slog.Logger) error {
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           withConsole(srv.Handler()),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
