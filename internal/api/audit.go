@@ -67,7 +67,7 @@ func (s *Server) auditTrail(next http.Handler) http.Handler {
 
 		ev, ok := s.finalEvent(r, note, held.status)
 		if ok {
-			if err := s.audit.Record(r.Context(), ev); err != nil {
+			if err := s.record(r.Context(), ev); err != nil {
 				s.refuseUnrecorded(w, r, ev, err)
 				return
 			}
@@ -89,7 +89,7 @@ func (s *Server) finalEvent(r *http.Request, note *auditNote, status int) (store
 	case action == "" || note.written:
 		return store.Event{}, false
 	case status == 0:
-		note.detail = "the client went away before the answer"
+		note.detail = joinDetail(note.detail, "the client went away before the answer")
 	case status < 400:
 		outcome = store.OutcomeSuccess
 	}
@@ -116,6 +116,28 @@ func (s *Server) event(r *http.Request, note *auditNote, action store.Action,
 		RequestID:  requestID(r.Context()),
 		Detail:     note.detail,
 	}
+}
+
+// recordTimeout bounds how long a request waits for its event to become
+// durable, on top of the audit writer's own bound on each commit.
+const recordTimeout = 10 * time.Second
+
+// record makes ev durable. A client that went away does not cancel it:
+// the request may already have used something up (a claimed step), and the
+// trail must say so all the same.
+func (s *Server) record(ctx context.Context, ev store.Event) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+
+	return s.audit.Record(ctx, ev)
+}
+
+// joinDetail appends more to detail, which may be empty.
+func joinDetail(detail, more string) string {
+	if detail == "" {
+		return more
+	}
+	return detail + "; " + more
 }
 
 // changeEvent returns the success event to write together with the

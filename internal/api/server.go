@@ -198,7 +198,9 @@ func (s *Server) Handler() http.Handler {
 // authenticate with the endpoint lookup folded into the token lookup, so a
 // code read costs one round trip.
 func (s *Server) v1Routes(r chi.Router) {
-	r.Use(s.auditTrail, noStore, s.limitBody)
+	// Panics are recovered inside the audit trail as well, so that a
+	// request that panicked is recorded as an error like any other 500.
+	r.Use(s.auditTrail, s.recoverPanics, noStore, s.limitBody)
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate)
