@@ -50,7 +50,7 @@ func oathtool(t *testing.T, path string, k Key, at time.Time) string {
 }
 
 // TestAgreesWithOathtool compares At with oathtool, an implementation that shares no
-// code with pquerna/otp, over every algorithm, length of code and two periods.
+// code with this package, over every algorithm, length of code and two periods.
 func TestAgreesWithOathtool(t *testing.T) {
 	t.Parallel()
 	path := requireOathtool(t)
