@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // changeChannel is the channel the schema's triggers notify on.
@@ -37,10 +39,20 @@ const (
 	maxListenBackoff = 2 * time.Second
 )
 
+// A listening connection that hears nothing for heartbeat is asked to
+// answer within pingTimeout. A connection that died without a word (a
+// network partition, a firewall dropping idle flows) would otherwise look
+// alive for as long as the kernel keeps it, and the changes it missed with
+// it; this way it is given up within heartbeat + pingTimeout.
+const (
+	heartbeat   = time.Second
+	pingTimeout = time.Second
+)
+
 // WatchChanges listens, on a connection of its own, for the changes that
 // every instance commits and tells h of each, until ctx ends. It calls
 // h.Online(true) once it listens and h.Online(false) when the connection
-// is lost, then connects again, waiting from 100 ms up to 2 s between
+// is lost or stops answering (see heartbeat), then connects again, waiting from 100 ms up to 2 s between
 // tries. It returns when ctx ends, after a last h.Online(false).
 func (db *DB) WatchChanges(ctx context.Context, h ChangeHandler) {
 	backoff := minListenBackoff
@@ -78,12 +90,35 @@ func (db *DB) listen(ctx context.Context, h ChangeHandler) bool {
 	h.Online(true)
 
 	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
+		n, err := waitForNotification(ctx, conn)
+		switch {
+		case err == nil && n != nil:
+			dispatch(h, n.Payload)
+		case err != nil || !alive(ctx, conn):
 			return true
 		}
-		dispatch(h, n.Payload)
 	}
+}
+
+// waitForNotification waits up to heartbeat for a notification. It returns
+// nil and no error when none came in that time.
+func waitForNotification(ctx context.Context, conn *pgx.Conn) (*pgconn.Notification, error) {
+	wait, cancel := context.WithTimeout(ctx, heartbeat)
+	defer cancel()
+
+	n, err := conn.WaitForNotification(wait)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, nil
+	}
+	return n, err
+}
+
+// alive reports whether conn answers a ping within pingTimeout.
+func alive(ctx context.Context, conn *pgx.Conn) bool {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+
+	return conn.Ping(ctx) == nil
 }
 
 // dispatch passes one notification's payload to h.
