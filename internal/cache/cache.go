@@ -24,6 +24,13 @@ import (
 	"github.com/totpvault/totpvault/internal/store"
 )
 
+// MaxEndpoints bounds how many endpoints are kept in memory: at about 1 KiB
+// each (a record with typical labels, and the map around it), some 100 MiB.
+// Past it, each newly kept endpoint pushes out one kept before, chosen at
+// random: a store with more endpoints than that is served from memory for
+// the ones read most, and from the database for the rest.
+const MaxEndpoints = 100_000
+
 // Source is where records come from on a miss.
 type Source interface {
 	TokenByHash(ctx context.Context, hash []byte) (store.Token, error)
@@ -34,7 +41,8 @@ type Source interface {
 // Lookups answers token and endpoint lookups from memory when it can. It
 // is safe for concurrent use. It starts offline: see Online.
 type Lookups struct {
-	src Source
+	src          Source
+	maxEndpoints int
 
 	mu        sync.RWMutex
 	online    bool
@@ -45,7 +53,7 @@ type Lookups struct {
 
 // New returns an offline cache in front of src.
 func New(src Source) *Lookups {
-	c := &Lookups{src: src}
+	c := &Lookups{src: src, maxEndpoints: MaxEndpoints}
 	c.clear()
 	return c
 }
@@ -160,7 +168,25 @@ func (c *Lookups) keep(epoch uint64, tok *store.Token, ep *store.Endpoint) {
 	}
 	c.tokens[string(tok.Hash)] = *tok
 	if ep != nil {
+		c.makeRoom(ep.Name)
 		c.endpoints[ep.Name] = *ep
+	}
+}
+
+// makeRoom forgets one endpoint other than name when the cache is full;
+// c.mu must be held. Go's map iteration starts at a random place, which
+// makes the choice random at no cost.
+func (c *Lookups) makeRoom(name string) {
+	if len(c.endpoints) < c.maxEndpoints {
+		return
+	}
+	if _, ok := c.endpoints[name]; ok {
+		return
+	}
+
+	for other := range c.endpoints {
+		delete(c.endpoints, other)
+		return
 	}
 }
 

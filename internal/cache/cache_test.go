@@ -172,3 +172,35 @@ func TestAMissingEndpointIsNotRemembered(t *testing.T) {
 		t.Error("an endpoint enrolled after a miss is not found")
 	}
 }
+
+func TestAFullCacheMakesRoomForWhatItReadsNext(t *testing.T) {
+	src := newSource()
+	for _, name := range []string{"a", "b", "c", "d"} {
+		src.endpoints[name] = store.Endpoint{Name: name, Period: 30}
+	}
+	c := New(src)
+	c.maxEndpoints = 3
+	c.Online(true)
+
+	for _, name := range []string{"a", "b", "c", "d", "a", "d"} {
+		_, ep, err := c.TokenAndEndpoint(context.Background(), []byte("h"), name)
+		if err != nil || ep == nil || ep.Name != name {
+			t.Fatalf("read %q: %v, %v", name, ep, err)
+		}
+		if _, endpoints := c.Len(); endpoints > 3 {
+			t.Fatalf("after reading %q the cache holds %d endpoints, more than 3", name, endpoints)
+		}
+	}
+
+	// The last one read stays, and a second read of it needs no source.
+	reads := src.reads
+	readAgain := func(name string) {
+		if _, _, err := c.TokenAndEndpoint(context.Background(), []byte("h"), name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readAgain("d")
+	if src.reads != reads {
+		t.Error("the endpoint read last was not kept")
+	}
+}
