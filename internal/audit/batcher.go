@@ -29,6 +29,12 @@ type Options struct {
 
 	// WriteTimeout bounds one AppendEvents call; default 5s.
 	WriteTimeout time.Duration
+
+	// Writers is how many batches may be committing at once; default 1.
+	// With two, the next batch gathers while the one before commits, so
+	// the requests that it holds are answered a commit sooner and the
+	// server never sits idle waiting for the database.
+	Writers int
 }
 
 // The defaults of Options.
@@ -48,6 +54,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
+	}
+	if o.Writers <= 0 {
+		o.Writers = 1
 	}
 	return o
 }
@@ -81,7 +90,8 @@ type Batcher struct {
 	closed    bool
 	closeOnce sync.Once
 
-	// done is closed when the writer has written its last batch and exited.
+	// done is closed when every writer has written its last batch and
+	// exited.
 	done chan struct{}
 
 	commits, events, failures atomic.Uint64
@@ -96,8 +106,8 @@ type request struct {
 	result chan error
 }
 
-// NewBatcher starts the batcher's writer goroutine; Close stops it. A nil log
-// means slog.Default().
+// NewBatcher starts the batcher's writer goroutines; Close stops them. A nil
+// log means slog.Default().
 func NewBatcher(sink Sink, log *slog.Logger, opts Options) *Batcher {
 	if log == nil {
 		log = slog.Default()
@@ -112,7 +122,14 @@ func NewBatcher(sink Sink, log *slog.Logger, opts Options) *Batcher {
 		stopping: make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	go b.run()
+	var writers sync.WaitGroup
+	for range opts.Writers {
+		writers.Go(b.run)
+	}
+	go func() {
+		writers.Wait()
+		close(b.done)
+	}()
 	return b
 }
 
@@ -198,11 +215,9 @@ func (b *Batcher) Stats() Stats {
 	}
 }
 
-// run is the writer: it commits batch after batch until the queue is closed
+// run is a writer: it commits batch after batch until the queue is closed
 // and empty.
 func (b *Batcher) run() {
-	defer close(b.done)
-
 	prev := 0
 	for first := range b.queue {
 		batch := b.gather(first, prev)

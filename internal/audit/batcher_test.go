@@ -20,17 +20,19 @@ func TestOptionsDefaults(t *testing.T) {
 		{
 			name: "zero options take every default",
 			in:   Options{},
-			want: Options{MaxBatch: 512, MaxWait: 2 * time.Millisecond, WriteTimeout: 5 * time.Second},
+			want: Options{MaxBatch: 512, MaxWait: 2 * time.Millisecond, WriteTimeout: 5 * time.Second,
+				Writers: 1},
 		},
 		{
 			name: "negative options take the defaults too",
-			in:   Options{MaxBatch: -1, MaxWait: -1, WriteTimeout: -1},
-			want: Options{MaxBatch: 512, MaxWait: 2 * time.Millisecond, WriteTimeout: 5 * time.Second},
+			in:   Options{MaxBatch: -1, MaxWait: -1, WriteTimeout: -1, Writers: -1},
+			want: Options{MaxBatch: 512, MaxWait: 2 * time.Millisecond, WriteTimeout: 5 * time.Second,
+				Writers: 1},
 		},
 		{
 			name: "set options are kept",
-			in:   Options{MaxBatch: 7, MaxWait: time.Second, WriteTimeout: time.Minute},
-			want: Options{MaxBatch: 7, MaxWait: time.Second, WriteTimeout: time.Minute},
+			in:   Options{MaxBatch: 7, MaxWait: time.Second, WriteTimeout: time.Minute, Writers: 3},
+			want: Options{MaxBatch: 7, MaxWait: time.Second, WriteTimeout: time.Minute, Writers: 3},
 		},
 	}
 	for _, tt := range tests {
@@ -125,6 +127,45 @@ func TestBatcherUnderLoad(t *testing.T) {
 		}
 	})
 
+}
+
+func TestBatcherWriters(t *testing.T) {
+	t.Run("with two writers a second batch commits while the first is held", func(t *testing.T) {
+		sink := &fakeSink{entered: make(chan []store.Event, 2), release: make(chan struct{})}
+		b := newBatcher(t, sink, Options{Writers: 2})
+
+		first := recordAsync(t.Context(), b, event(1))
+		sink.awaitCall(t)
+		second := recordAsync(t.Context(), b, event(2))
+		sink.awaitCall(t) // one writer alone would never get here before release
+
+		close(sink.release)
+		for i, res := range []<-chan error{first, second} {
+			if err := await(t, res); err != nil {
+				t.Errorf("Record %d: %v", i+1, err)
+			}
+		}
+	})
+
+	t.Run("with one writer the next batch waits for the commit before it", func(t *testing.T) {
+		sink := &fakeSink{entered: make(chan []store.Event, 2), release: make(chan struct{})}
+		b := newBatcher(t, sink, Options{Writers: 1})
+
+		first := recordAsync(t.Context(), b, event(1))
+		sink.awaitCall(t)
+		second := recordAsync(t.Context(), b, event(2))
+		eventually(t, "the second event is queued", func() bool { return len(b.queue) == 1 })
+		if n := len(sink.entered); n != 0 {
+			t.Fatalf("%d commits began while the first was held, want none", n)
+		}
+
+		close(sink.release)
+		for i, res := range []<-chan error{first, second} {
+			if err := await(t, res); err != nil {
+				t.Errorf("Record %d: %v", i+1, err)
+			}
+		}
+	})
 }
 
 func TestBatcherLinger(t *testing.T) {

@@ -6,8 +6,9 @@
 // Every audited request waits until its event is committed, so a commit per
 // request would put one round trip and one WAL flush on the latency of
 // every code read, and cap throughput at one commit time per request. The
-// Batcher instead has one writer goroutine that gathers the events of
-// concurrent requests and writes them in one statement and one commit:
+// Batcher instead has a writer goroutine (or several, see below) that
+// gathers the events of concurrent requests and writes them in one
+// statement and one commit:
 //
 //   - The writer takes the first queued event, then everything already
 //     queued, without waiting. Those are the events that piled up while the
@@ -22,9 +23,7 @@
 //     writer last saw. Without it, a fixed set of clients that each wait
 //     for their answer (a benchmark, a pool of robots) would all be in the
 //     batch at once and then wait the whole MaxWait for company that cannot
-//     come, adding MaxWait to every commit (BenchmarkBatcher, where the
-//     stand-in commit takes about 1ms, shows each event costing nearly
-//     three times as long). When more requests come, the batch taken
+//     come, adding MaxWait to every commit. When more requests come, the batch taken
 //     without waiting grows past the previous one, and the stop moves up
 //     with it; when fewer come, MaxWait ends the batch and the stop moves
 //     down. After a burst, the first lone request may still wait MaxWait
@@ -39,9 +38,13 @@
 //   - Close stops taking events and writes everything already queued
 //     before the writer exits.
 //
-// One writer means one commit at a time. That is the point (commits are
-// what we save), and a batch of MaxBatch events per commit time is far
-// above any load the service sees.
+// With one writer (the default) there is one commit at a time, and while
+// it runs the requests of the next batch have nowhere to go: under a
+// steady load the server waits on the database for part of every cycle.
+// Options.Writers lets more batches commit at once, each gathering while
+// the others commit; the server runs two. Records of batches that commit
+// at once are numbered in the order their commits happen to take, which
+// the audit trail's order (by time, then ID) does not depend on.
 //
 // Nothing here logs an event's contents; logs carry counts and errors only.
 // Events hold no secrets, but the audit trail is the place to read them,
