@@ -82,8 +82,7 @@ func (s *Server) authenticateWithEndpoint(next http.Handler) http.Handler {
 			return
 		}
 
-		name := chi.URLParam(r, "name")
-		tok, ep, err := s.lookups.TokenAndEndpoint(r.Context(), hash, name)
+		tok, ep, err := s.tokenAndEndpoint(r.Context(), hash, chi.URLParam(r, "name"))
 		if err = s.tokenError(r, tok, err); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -93,6 +92,26 @@ func (s *Server) authenticateWithEndpoint(next http.Handler) http.Handler {
 		ctx = context.WithValue(ctx, endpointKey, ep)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// tokenAndEndpoint looks up the token and the endpoint named in the path.
+// A name that cannot be an endpoint's (too long, a NUL byte, bytes that are
+// not UTF-8) is not sent to the store, whose text columns could not even
+// compare it: only the token is looked up, and the endpoint is nil, so the
+// request ends as for any name that does not exist.
+func (s *Server) tokenAndEndpoint(ctx context.Context, hash []byte, name string) (
+	store.Token, *store.Endpoint, error) {
+	if !store.ValidName(name) {
+		tok, err := s.lookups.TokenByHash(ctx, hash)
+		return tok, nil, err
+	}
+	return s.lookups.TokenAndEndpoint(ctx, hash, name)
+}
+
+// looksLikeToken reports whether s could be a token value: it starts with
+// the prefix of minted tokens, in any case.
+func looksLikeToken(s string) bool {
+	return len(s) >= len(access.Prefix) && strings.EqualFold(s[:len(access.Prefix)], access.Prefix)
 }
 
 // tokenError turns the outcome of a token lookup into the error to answer

@@ -66,7 +66,7 @@ func (s *Server) getCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	noteDetail(r, "time step %d", out.Counter)
+	noteOf(r).detail = "time step " + strconv.FormatUint(out.Counter, 10)
 	writeJSON(w, http.StatusOK, out)
 }
 

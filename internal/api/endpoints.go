@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/totpvault/totpvault/internal/qr"
 	"github.com/totpvault/totpvault/internal/store"
@@ -293,6 +295,9 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request) {
 // endpointQuery reads ?prefix=, ?label=, ?limit= and ?cursor=.
 func endpointQuery(v url.Values) (store.EndpointQuery, error) {
 	q := store.EndpointQuery{Prefix: v.Get("prefix")}
+	if err := checkQueryText("prefix", q.Prefix); err != nil {
+		return q, err
+	}
 
 	limit, after, err := pageParams(v, "n")
 	if err != nil {
@@ -301,6 +306,9 @@ func endpointQuery(v url.Values) (store.EndpointQuery, error) {
 	q.Limit, q.After = limit, after
 
 	for _, pair := range v["label"] {
+		if err := checkQueryText("label", pair); err != nil {
+			return q, err
+		}
 		k, val, ok := strings.Cut(pair, ":")
 		if !ok || k == "" {
 			return q, fail(codeInvalidRequest,
@@ -312,6 +320,16 @@ func endpointQuery(v url.Values) (store.EndpointQuery, error) {
 		q.Labels[k] = val
 	}
 	return q, nil
+}
+
+// checkQueryText refuses a query parameter that no stored text can match:
+// bytes that are not UTF-8, or control characters such as NUL.
+func checkQueryText(param, value string) error {
+	if utf8.ValidString(value) && strings.IndexFunc(value, unicode.IsControl) < 0 {
+		return nil
+	}
+	return fail(codeInvalidRequest, fmt.Sprintf("the %s parameter must be UTF-8 text "+
+		"without control characters; percent-encode the UTF-8 bytes of the text only", param))
 }
 
 // endpointPage fetches one page of the endpoints the token may see and the

@@ -1,13 +1,16 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/totpvault/totpvault/internal/qr"
 	"github.com/totpvault/totpvault/internal/store"
 )
 
@@ -278,4 +281,49 @@ func TestAGeneratedURINamesTheEndpointWhenNoAccountIsGiven(t *testing.T) {
 	if gen.Account != "" {
 		t.Errorf("the stored account became %q", gen.Account)
 	}
+}
+
+func TestTextThatAURIGivesIsCheckedLikeAnExplicitField(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	const secret = "secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	nulIssuer := "otpauth://totp/alice?issuer=Ac%00me&" + secret
+	longAccount := "otpauth://totp/Acme:" + strings.Repeat("a", 256) + "?" + secret
+
+	tests := []struct {
+		name   string
+		body   map[string]any
+		status int
+		code   string
+	}{
+		{"a NUL byte in the URI's issuer is refused", map[string]any{"otpauth_uri": nulIssuer},
+			400, "invalid_otpauth_uri"},
+		{"an explicit issuer overrides the URI's bad one", map[string]any{"otpauth_uri": nulIssuer,
+			"issuer": "Acme"}, 201, ""},
+		{"a 256-character account in the label is refused", map[string]any{
+			"otpauth_uri": longAccount}, 400, "invalid_otpauth_uri"},
+		{"an explicit account overrides the label's long one", map[string]any{
+			"otpauth_uri": longAccount, "account": "alice"}, 201, ""},
+		{"a QR code whose URI has a NUL byte in its issuer is refused", map[string]any{
+			"qr_image": qrOf(t, nulIssuer)}, 400, "invalid_otpauth_uri"},
+	}
+
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.body["name"] = h.name(fmt.Sprintf("text-%d", i))
+			enroll := request{method: "POST", path: "/v1/endpoints", token: h.admin, body: tt.body}
+			h.do(enroll).expect(t, tt.status, tt.code)
+		})
+	}
+}
+
+// qrOf returns the base64 of a PNG of a QR code holding text.
+func qrOf(t *testing.T, text string) string {
+	t.Helper()
+
+	png, err := qr.Encode(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(png)
 }

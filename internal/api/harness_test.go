@@ -59,7 +59,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		logs:   &syncBuffer{},
 	}
 	h.keys = newKeyring(t, masterKey)
-	log := slog.New(slog.NewJSONHandler(io.MultiWriter(h.logs, runLog), nil))
+	// Debug lines are searched for secrets too, so they are written.
+	log := slog.New(slog.NewJSONHandler(io.MultiWriter(h.logs, runLog),
+		&slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	trail := audit.NewBatcher(h.db, log, audit.Options{})
 	t.Cleanup(func() { _ = trail.Close(context.Background()) })
@@ -195,6 +197,7 @@ func (h *harness) do(req request) response {
 
 // send is do with a context and the error returned.
 func (h *harness) send(ctx context.Context, req request) (response, error) {
+	sensitive.noteSent(req.body)
 	body, err := encodeBody(req.body)
 	if err != nil {
 		return response{}, err
@@ -225,6 +228,7 @@ func (h *harness) send(ctx context.Context, req request) (response, error) {
 	defer resp.Body.Close()
 
 	b, err := io.ReadAll(resp.Body)
+	sensitive.noteReceived(b)
 	return response{status: resp.StatusCode, header: resp.Header, body: b}, err
 }
 

@@ -43,12 +43,26 @@ func TestReadyzIs503WhileTheSchemaIsOld(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 
+	// Each answer, the 503 problem too, must be what api.yaml describes.
 	ready := func() int {
-		resp, err := http.Get(ts.URL + "/readyz")
+		req, err := http.NewRequest(http.MethodGet, ts.URL+"/readyz", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validateResponse(req, resp, body); err != nil {
+			t.Errorf("/readyz answered %d, which api.yaml does not allow: %v\nbody: %s",
+				resp.StatusCode, err, body)
+		}
 		return resp.StatusCode
 	}
 

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,13 +50,16 @@ func TestBadInputGetsItsProblemAndChangesNothing(t *testing.T) {
 	}
 	fresh := h.name("fresh")
 	hotp := "otpauth://hotp/Acme:alice?secret=JBSWY3DPEHPK3PXP&counter=1"
+	uri := func(labelAndQuery string) request {
+		return enroll(map[string]any{"name": fresh,
+			"otpauth_uri": "otpauth://totp/" + labelAndQuery + "&secret=JBSWY3DPEHPK3PXP"})
+	}
+	list := func(query string) request {
+		return request{method: "GET", path: "/v1/endpoints?" + query, token: h.admin}
+	}
+	long := strings.Repeat("x", 5000)
 
-	tests := []struct {
-		name   string
-		req    request
-		status int
-		code   string
-	}{
+	tests := []badInput{
 		{"bad base32", enroll(map[string]any{"name": fresh, "secret": "not base32!"}),
 			400, "invalid_secret"},
 		{"a short secret", enroll(map[string]any{"name": fresh, "secret": "JBSWY3DP"}),
@@ -66,6 +70,20 @@ func TestBadInputGetsItsProblemAndChangesNothing(t *testing.T) {
 			"otpauth_uri": "otpauth://totp/Acme:alice?issuer=Acme"}), 400, "invalid_otpauth_uri"},
 		{"a URI with a bad algorithm", enroll(map[string]any{"name": fresh,
 			"otpauth_uri": "otpauth://totp/a?secret=JBSWY3DPEHPK3PXP&algorithm=MD5"}),
+			400, "invalid_otpauth_uri"},
+		{"a URI with nine digits", uri("a?digits=9"), 400, "invalid_otpauth_uri"},
+		{"a URI with digits that are no number", uri("a?digits=six"), 400, "invalid_otpauth_uri"},
+		{"a URI with a period of 5 s", uri("a?period=5"), 400, "invalid_otpauth_uri"},
+		{"a URI with a period of 301 s", uri("a?period=301"), 400, "invalid_otpauth_uri"},
+		{"a URI with two algorithms", uri("a?algorithm=SHA1&algorithm=SHA256"),
+			400, "invalid_otpauth_uri"},
+		{"a URI whose label holds a NUL byte", uri("Acme:al%00ice?"), 400, "invalid_otpauth_uri"},
+		{"a URI whose label is no UTF-8", uri("Acme:al%FFice?"), 400, "invalid_otpauth_uri"},
+		{"a URI whose issuer holds a NUL byte", uri("alice?issuer=Ac%00me"),
+			400, "invalid_otpauth_uri"},
+		{"a URI with a 5000-character issuer", uri("alice?issuer=" + long),
+			400, "invalid_otpauth_uri"},
+		{"a URI with a 5000-character account", uri("Acme:" + long + "?"),
 			400, "invalid_otpauth_uri"},
 		{"a bad algorithm", enroll(map[string]any{"name": fresh, "generate": true,
 			"algorithm": "MD5"}), 400, "invalid_request"},
@@ -86,7 +104,7 @@ func TestBadInputGetsItsProblemAndChangesNothing(t *testing.T) {
 		{"generate false", enroll(map[string]any{"name": fresh, "generate": false}),
 			400, "invalid_request"},
 		{"an unknown field", enroll(map[string]any{"name": fresh, "generate": true,
-			"qr_image": "iVBORw0KGgo="}), 400, "invalid_request"},
+			"bogus": 1}), 400, "invalid_request"},
 		{"a wrong type", enroll(map[string]any{"name": fresh, "generate": "yes"}),
 			400, "invalid_request"},
 		{"a label key with a colon", enroll(map[string]any{"name": fresh, "generate": true,
@@ -146,6 +164,17 @@ func TestBadInputGetsItsProblemAndChangesNothing(t *testing.T) {
 			token: h.admin}, 400, "invalid_request"},
 		{"a label filter without a colon", request{method: "GET",
 			path: "/v1/endpoints?label=team", token: h.admin}, 400, "invalid_request"},
+		{"a prefix with a NUL byte", list("prefix=%00"), 400, "invalid_request"},
+		{"a prefix that is no UTF-8", list("prefix=%ff"), 400, "invalid_request"},
+		{"a label filter with a NUL byte", list("label=a:%00"), 400, "invalid_request"},
+		{"a read of a name with a NUL byte", request{method: "GET",
+			path: "/v1/endpoints/a%00b", token: h.admin}, 404, "not_found"},
+		{"a verify of a name that is no UTF-8", request{method: "POST",
+			path: "/v1/endpoints/a%FFb/verify", token: h.admin,
+			body: map[string]any{"code": "123456"}}, 404, "not_found"},
+		{"a new secret for a 200-character name", request{method: "PUT",
+			path: "/v1/endpoints/" + strings.Repeat("a", 200) + "/secret", token: h.admin,
+			body: map[string]any{"generate": true}}, 404, "not_found"},
 		{"a min_valid equal to the period", request{method: "GET",
 			path: "/v1/endpoints/" + name + "/code?min_valid=30", token: h.admin},
 			400, "invalid_request"},
@@ -171,12 +200,46 @@ func TestBadInputGetsItsProblemAndChangesNothing(t *testing.T) {
 			body: map[string]any{"code": "1234567"}}, 400, "invalid_request"},
 	}
 
+	// details holds, for some rows, words their problem's detail must hold,
+	// so that those rows cannot pass on another mistake of the same code.
+	details := map[string]string{
+		"an unknown field":                    `unknown field "bogus"`,
+		"two sources":                         "exactly one of",
+		"generate false":                      "exactly one of",
+		"a wrong type":                        "must be true or false",
+		"a bad algorithm":                     "SHA256",
+		"five digits":                         "digits",
+		"a period of 9 s":                     "period",
+		"a URI with a bad algorithm":          "algorithm parameter",
+		"a URI with nine digits":              "digits parameter",
+		"a URI with a period of 5 s":          "period parameter",
+		"a URI with two algorithms":           "more than one algorithm",
+		"a URI whose label holds a NUL byte":  "account that the otpauth URI gives",
+		"a URI whose label is no UTF-8":       "account that the otpauth URI gives",
+		"a URI whose issuer holds a NUL byte": "issuer that the otpauth URI gives",
+		"a URI with a 5000-character issuer":  "issuer that the otpauth URI gives",
+		"a prefix with a NUL byte":            "prefix parameter",
+		"a prefix that is no UTF-8":           "prefix parameter",
+		"a label filter with a NUL byte":      "label parameter",
+		"a patch of the name":                 `"name"`,
+		"a new secret with a name":            `"name"`,
+		"a claim with an unknown field":       `"steps"`,
+	}
+	for row := range details {
+		if !slices.ContainsFunc(tests, func(tt badInput) bool { return tt.name == row }) {
+			t.Errorf("details names no row %q", row)
+		}
+	}
+
 	for _, tt := range tests {
 		t.Run(tt.name+" answers "+tt.code, func(t *testing.T) {
 			before := fingerprint(t)
 
 			resp := h.do(tt.req)
 			resp.expect(t, tt.status, tt.code)
+			if want := details[tt.name]; !strings.Contains(problemDetail(t, resp), want) {
+				t.Errorf("the detail does not say %s: %s", want, resp.body)
+			}
 
 			if after := fingerprint(t); after != before {
 				t.Errorf("the database changed: %s → %s", before, after)
@@ -186,6 +249,25 @@ func TestBadInputGetsItsProblemAndChangesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// badInput is a request that a client got wrong, and the problem it gets.
+type badInput struct {
+	name   string
+	req    request
+	status int
+	code   string
+}
+
+// problemDetail returns the detail of a problem answer.
+func problemDetail(t *testing.T, resp response) string {
+	t.Helper()
+
+	var p struct {
+		Detail string `json:"detail"`
+	}
+	resp.decode(t, &p)
+	return p.Detail
 }
 
 func TestProblemDetailsNeverEchoTheSecret(t *testing.T) {

@@ -45,9 +45,11 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// plainID accepts 8 to 64 characters of letters, digits, '-' and '_'.
+// plainID accepts 8 to 64 characters of letters, digits, '-' and '_'. It
+// refuses what looks like a token value, which a client may paste into the
+// wrong header: the ID is logged, echoed and recorded, a token never is.
 func plainID(id string) bool {
-	if len(id) < 8 || len(id) > 64 {
+	if len(id) < 8 || len(id) > 64 || looksLikeToken(id) {
 		return false
 	}
 
@@ -115,6 +117,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			level = slog.LevelError
 		case rec.status >= 400:
 			level = slog.LevelWarn
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			return
 		}
 
 		s.log.LogAttrs(r.Context(), level, "request",

@@ -53,7 +53,27 @@ func (s *Server) key(ctx context.Context, src secretSource) (totp.Key, error) {
 	default:
 		key, err = totp.Generate(s.random, params)
 	}
-	return key, keyError(err)
+	if err != nil {
+		return totp.Key{}, keyError(err)
+	}
+	return key, checkURIText(key)
+}
+
+// checkURIText refuses an issuer or account that a URI or QR code gave and
+// that would be refused as an explicit field: too long, a control
+// character, bytes that are not UTF-8. Explicit fields were checked
+// already, and a value that one of them overrode is gone from key.
+func checkURIText(key totp.Key) error {
+	for _, f := range []struct{ name, value string }{
+		{"issuer", key.Issuer}, {"account", key.Account},
+	} {
+		if checkText(f.name, f.value) != nil {
+			return fail(codeInvalidOTPAuthURI, fmt.Sprintf("the %s that the otpauth URI "+
+				"gives must be UTF-8 text of at most %d characters without control "+
+				"characters; fix the URI, or give %q to override it", f.name, maxTextLen, f.name))
+		}
+	}
+	return nil
 }
 
 // describe says, for the audit trail, where the secret came from and
