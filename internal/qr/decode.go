@@ -14,23 +14,30 @@ import (
 )
 
 // MaxPixels is the largest image Decode reads: width × height. It holds a
-// full-screen capture of an 8K display (7680×4320, 33 million pixels), and it
-// bounds what one decode allocates: about 5.5 bytes a pixel for most images
-// (220 MB at the limit), 9.5 for 16-bit PNGs.
+// full-screen capture of an 8K display (7680×4320, 33 million pixels). Kinds
+// of image that take more memory a pixel to decode than an 8-bit colour PNG
+// are refused at fewer pixels; the package doc lists them.
 const MaxPixels = 40_000_000
 
-// DecodeTimeout bounds a Decode call, the wait for a free slot included. On
-// one core of a 2020s server, a screenshot of a whole page takes about 20 ms,
-// and the slowest images we could make at MaxPixels (noise, or a tiling of
-// finder patterns) take under 4 s to refuse. Ten seconds lets every honest
-// image through on a loaded server and still frees the caller long before an
+// SlotWait bounds the wait of a Decode call for a free slot, when as many
+// decodes run as the process may run at once. Most decodes take tens of
+// milliseconds, so a slot that stays taken this long means a flood of
+// images, and the caller is better told to come back.
+const SlotWait = 5 * time.Second
+
+// DecodeTimeout bounds a decode once it holds its slot. On one core of a
+// 2020s server, a screenshot of a whole page takes about 20 ms, and the
+// slowest images we could make at MaxPixels (noise, or a tiling of finder
+// patterns) take under 4 s to refuse. Ten seconds lets every honest image
+// through on a loaded server and still frees the caller long before an
 // HTTP client or proxy gives up on it.
 const DecodeTimeout = 10 * time.Second
 
 // A scanner holds what Decode shares between calls. Tests make their own, to
-// shorten the timeout, count slots, or stand in for the search.
+// shorten the waits, count slots, or stand in for the search.
 type scanner struct {
-	timeout time.Duration
+	wait    time.Duration // for a free slot
+	timeout time.Duration // for the decode, once it holds a slot
 	slots   chan struct{} // a token for each decode running
 	search  func(context.Context, image.Image) (text, by string, err error)
 }
@@ -40,6 +47,7 @@ type scanner struct {
 // memory that decodes hold together. GOMAXPROCS is read once, when the
 // package starts.
 var shared = &scanner{
+	wait:    SlotWait,
 	timeout: DecodeTimeout,
 	slots:   make(chan struct{}, runtime.GOMAXPROCS(0)),
 	search:  search,
@@ -52,18 +60,19 @@ var errDeadline = errors.New("qr: decode deadline")
 // Decode finds a QR code in img, the bytes of a PNG, JPEG or GIF image, and
 // returns the code's text, read as UTF-8 unless the code names another
 // character set. It reads the image's header first and refuses an image over
-// MaxPixels before decoding any pixel. Screenshots of whole pages are fine.
+// the pixel limit of its kind before decoding any pixel. Screenshots of
+// whole pages are fine.
 //
-// The call returns after at most DecodeTimeout, or as soon as ctx ends. At
-// most GOMAXPROCS decodes run at once in the process; a call waits for a free
-// slot, and a decode that its caller stopped waiting for keeps its slot until
-// it has really finished (it stops at its next check, a few seconds at most
-// after), so a flood of hostile images cannot pile up work.
+// At most GOMAXPROCS decodes run at once in the process. A call waits up to
+// SlotWait for a free slot, then decodes for up to DecodeTimeout, and
+// returns as soon as ctx ends. A decode that its caller stopped waiting for
+// keeps its slot until it has really finished (it stops at its next check,
+// a few seconds at most after), so a flood of hostile images cannot pile up
+// work.
 //
-// Errors wrap ErrNotImage, ErrTooLarge, ErrNoCode or ErrTimeout (and ErrBusy
-// as well as ErrTimeout when the wait for a slot ran out), with text fit for
-// an API client. When ctx ends first, the error wraps ctx.Err() and none of
-// them.
+// Errors wrap ErrNotImage, ErrTooLarge, ErrNoCode, ErrTimeout or ErrBusy,
+// with text fit for an API client. When ctx ends first, the error wraps
+// ctx.Err() and none of them.
 func Decode(ctx context.Context, img []byte) (string, error) {
 	return shared.decode(ctx, img)
 }
@@ -74,12 +83,14 @@ func (d *scanner) decode(ctx context.Context, img []byte) (string, error) {
 		return "", err
 	}
 
-	ctx, cancel := context.WithTimeoutCause(ctx, d.timeout, errDeadline)
-	defer cancel()
-
 	if err := d.acquire(ctx); err != nil {
 		return "", err
 	}
+
+	// The decode's own time starts once it holds its slot, so that a wait
+	// for one never cuts an image's decode short.
+	ctx, cancel := context.WithTimeoutCause(ctx, d.timeout, errDeadline)
+	defer cancel()
 
 	return d.await(ctx, d.start(ctx, img, format))
 }
@@ -97,14 +108,30 @@ func checkHeader(img []byte) (string, error) {
 		return "", refuse(ErrNotImage, "the %s image has no pixels", name(format))
 	}
 
-	pixels := int64(cfg.Width) * int64(cfg.Height)
-	if pixels > MaxPixels {
-		return "", refuse(ErrTooLarge,
-			"the image is %d×%d pixels (%.1f megapixels), over the limit of %d megapixels; "+
-				"send a smaller screenshot, or crop it around the QR code",
-			cfg.Width, cfg.Height, float64(pixels)/1e6, MaxPixels/1_000_000)
+	if err := checkPixels(cfg.Width, cfg.Height, kindOf(img, format)); err != nil {
+		return "", err
 	}
 	return format, nil
+}
+
+// checkPixels refuses a width × height image of kind k over the kind's
+// pixel limit, with ErrTooLarge; the text says the limit, and why a kind
+// that costs more to decode has a lower one.
+func checkPixels(width, height int, k kind) error {
+	pixels, limit := int64(width)*int64(height), k.maxPixels()
+	if pixels <= limit {
+		return nil
+	}
+
+	size := fmt.Sprintf("the image is %d×%d pixels (%.1f megapixels)",
+		width, height, float64(pixels)/1e6)
+	if limit == MaxPixels {
+		return refuse(ErrTooLarge, "%s, over the limit of %s megapixels; send a smaller "+
+			"screenshot, or crop it around the QR code", size, megapixels(limit))
+	}
+	return refuse(ErrTooLarge, "%s, over the limit of %s megapixels for %s, which takes "+
+		"about %.0f bytes a pixel to decode; send a smaller image, crop it around the QR "+
+		"code, or save it as an 8-bit PNG", size, megapixels(limit), article(k.name), k.bytes)
 }
 
 // formatNames holds the formats this package decodes, by the names package
@@ -117,19 +144,20 @@ func decodable(format string) bool { return formatNames[format] != "" }
 
 func name(format string) string { return formatNames[format] }
 
-// acquire takes a decode slot, or fails when ctx ends first.
+// acquire takes a decode slot. It fails with ErrBusy when none is free
+// within the scanner's wait, or when ctx ends first.
 func (d *scanner) acquire(ctx context.Context) error {
+	timer := time.NewTimer(d.wait)
+	defer timer.Stop()
+
 	select {
 	case d.slots <- struct{}{}:
 		return nil
+	case <-timer.C:
+		return refuse(ErrBusy, "the server is decoding too many images right now; "+
+			"try again in a few seconds")
 	case <-ctx.Done():
-		if context.Cause(ctx) != errDeadline {
-			return fmt.Errorf("qr: decode abandoned: %w", ctx.Err())
-		}
-		return &clientError{
-			kinds: []error{ErrBusy, ErrTimeout},
-			text:  "the server is decoding too many images right now; try again shortly",
-		}
+		return fmt.Errorf("qr: decode abandoned: %w", ctx.Err())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"image"
 	"runtime"
 	"strings"
@@ -70,6 +71,25 @@ func TestDecodeRefuses(t *testing.T) {
 			gifHeader(65535, 65535), ErrTooLarge, "65535×65535"},
 		{"a JPEG header over the pixel limit is too large",
 			jpegHeader(8000, 5001), ErrTooLarge, "8000×5001"},
+
+		// Kinds that take more memory a pixel have lower limits.
+		{"a 16-bit PNG header over its lower limit is too large",
+			pngHeader(6000, 4500, 16, 0), ErrTooLarge,
+			"over the limit of 24 megapixels for a 16-bit PNG"},
+		{"an interlaced PNG header over its lower limit is too large",
+			pngHeader(6000, 5100, 8, 1), ErrTooLarge, "30 megapixels for an interlaced PNG"},
+		{"a progressive colour JPEG header over its lower limit is too large",
+			frameHeader(0xc2, 6000, 4000, 0x11, 0x11, 0x11), ErrTooLarge,
+			"over the limit of 14.1 megapixels for a progressive JPEG, which takes about 17 bytes"},
+		{"a progressive CMYK JPEG header over its lower limit is too large",
+			frameHeader(0xc2, 4000, 2500, 0x11, 0x11, 0x11, 0x11), ErrTooLarge,
+			"9.2 megapixels for a progressive CMYK JPEG"},
+		{"a baseline JPEG header of the same size passes on to the pixels",
+			frameHeader(0xc0, 6000, 4000, 0x11, 0x11, 0x11), ErrNotImage, "truncated or corrupt"},
+		{"a 4:2:0 progressive JPEG header of the same size passes on to the pixels",
+			frameHeader(0xc2, 6000, 4000, 0x22, 0x11, 0x11), ErrNotImage, "truncated or corrupt"},
+		{"an 8-bit PNG header of the same size passes on to the pixels",
+			pngHeader(6000, 4500, 8, 0), ErrNotImage, "truncated or corrupt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +126,7 @@ func TestDecodeJudgesSizeFromTheHeaderAlone(t *testing.T) {
 	// No slot is free and the search fails the test: Decode can only
 	// answer ErrTooLarge by refusing before either.
 	s := &scanner{
+		wait:    time.Second,
 		timeout: time.Second,
 		slots:   make(chan struct{}, 1),
 		search: func(context.Context, image.Image) (string, string, error) {
@@ -129,7 +150,8 @@ func TestDecodeCutsOffASlowDecode(t *testing.T) {
 	t.Parallel()
 
 	// Decoding page.png's million pixels alone takes milliseconds.
-	s := &scanner{timeout: time.Millisecond, slots: make(chan struct{}, 1), search: search}
+	s := &scanner{wait: time.Minute, timeout: time.Millisecond, slots: make(chan struct{}, 1),
+		search: search}
 
 	start := time.Now()
 	_, err := s.decode(context.Background(), testdata(t, "page.png"))
@@ -166,6 +188,7 @@ func TestAbandonedDecodeKeepsItsSlot(t *testing.T) {
 	t.Parallel()
 	s, release := blockedScanner(20*time.Millisecond, 1)
 	defer release()
+	s.wait = 20 * time.Millisecond
 	plain := testdata(t, "plain.png")
 
 	if _, err := s.decode(context.Background(), plain); !errors.Is(err, ErrTimeout) {
@@ -176,13 +199,73 @@ func TestAbandonedDecodeKeepsItsSlot(t *testing.T) {
 	}
 
 	_, err := s.decode(context.Background(), plain)
-	if !errors.Is(err, ErrBusy) || !errors.Is(err, ErrTimeout) {
-		t.Fatalf("second decode: %v, want ErrBusy and ErrTimeout", err)
+	if !errors.Is(err, ErrBusy) || errors.Is(err, ErrTimeout) {
+		t.Fatalf("second decode: %v, want ErrBusy and not ErrTimeout", err)
 	}
 
 	// Once the first decode really ends, its slot is free again.
 	release()
 	waitForFreeSlots(t, s)
+}
+
+func TestADecodeThatGetsNoSlotIsBusy(t *testing.T) {
+	t.Parallel()
+	s := &scanner{
+		wait:    10 * time.Millisecond,
+		timeout: time.Hour,
+		slots:   make(chan struct{}, 1),
+		search: func(context.Context, image.Image) (string, string, error) {
+			t.Error("a decode without a slot searched the image")
+			return "", "", nil
+		},
+	}
+	s.slots <- struct{}{} // taken for good
+
+	_, err := s.decode(context.Background(), testdata(t, "plain.png"))
+	if !errors.Is(err, ErrBusy) || errors.Is(err, ErrTimeout) {
+		t.Fatalf("decode: %v, want ErrBusy and not ErrTimeout", err)
+	}
+	if !strings.Contains(err.Error(), "try again") {
+		t.Errorf("decode: %q, want it to say to try again", err)
+	}
+}
+
+func TestADecodeThatWaitedForASlotGetsItsWholeTimeout(t *testing.T) {
+	t.Parallel()
+
+	// The first search holds the only slot; every later one finds a code
+	// unless its context has ended.
+	unblock := make(chan struct{})
+	var calls sync.WaitGroup
+	calls.Add(1)
+	var once sync.Once
+	s := &scanner{
+		wait:    time.Minute,
+		timeout: 300 * time.Millisecond,
+		slots:   make(chan struct{}, 1),
+		search: func(ctx context.Context, _ image.Image) (string, string, error) {
+			first := false
+			once.Do(func() { first = true; calls.Done() })
+			if first {
+				<-unblock
+				return "", "", errors.New("released")
+			}
+			return totpURI, "stub", ctx.Err()
+		},
+	}
+	plain := testdata(t, "plain.png")
+
+	go func() { _, _ = s.decode(context.Background(), plain) }()
+	calls.Wait()
+
+	// The slot stays taken for longer than a whole decode timeout: a wait
+	// that counted against the decode would leave it no time at all.
+	time.AfterFunc(2*s.timeout, func() { close(unblock) })
+
+	got, err := s.decode(context.Background(), plain)
+	if err != nil || got != totpURI {
+		t.Fatalf("decode after waiting for the slot: %q, %v; want the code's text", got, err)
+	}
 }
 
 func TestDecodeRunsAsManyDecodesAsCPUs(t *testing.T) {
@@ -238,10 +321,12 @@ const longURI = "otpauth://totp/Contoso%20Ltd%20%E2%80%93%20Monitoring:" +
 	"&issuer=Contoso%20Ltd%20%E2%80%93%20Monitoring&algorithm=SHA512&digits=8&period=60"
 
 // blockedScanner returns a scanner whose search blocks until release is
-// called, whatever its context says: a decode that cannot be stopped.
+// called, whatever its context says: a decode that cannot be stopped. Its
+// wait for a slot is an hour.
 func blockedScanner(timeout time.Duration, slots int) (*scanner, func()) {
 	unblock := make(chan struct{})
 	s := &scanner{
+		wait:    time.Hour,
 		timeout: timeout,
 		slots:   make(chan struct{}, slots),
 		search: func(context.Context, image.Image) (string, string, error) {
@@ -274,14 +359,53 @@ func gifHeader(width, height uint16) []byte {
 }
 
 // jpegHeader is the start of a baseline JPEG whose frame is width×height
-// grey pixels: the start-of-image marker, a start-of-frame segment, and the
-// start of a scan, where the decoder stops reading the header.
+// grey pixels.
 func jpegHeader(width, height uint16) []byte {
+	return frameHeader(0xc0, width, height, 0x11)
+}
+
+// frameHeader is the start of a JPEG: the start-of-image marker, an
+// application segment as encoders write one before the frame, a
+// start-of-frame segment of the given marker (0xc0 baseline, 0xc2
+// progressive) with one component for each sampling byte (horizontal
+// factor in the high nibble), and the start of a scan, where the decoder
+// stops reading the header. Four components carry the Adobe segment that
+// marks them CMYK.
+func frameHeader(marker byte, width, height uint16, sampling ...byte) []byte {
 	var b bytes.Buffer
-	b.Write([]byte{0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 0x08})
+	b.Write([]byte{0xff, 0xd8})
+	b.Write([]byte{0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0})
+	if len(sampling) == 4 {
+		b.Write([]byte{0xff, 0xee, 0x00, 0x0e, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0})
+	}
+
+	b.Write([]byte{0xff, marker})
+	binary.Write(&b, binary.BigEndian, uint16(8+3*len(sampling)))
+	b.WriteByte(8)
 	binary.Write(&b, binary.BigEndian, height)
 	binary.Write(&b, binary.BigEndian, width)
-	b.Write([]byte{0x01, 0x01, 0x11, 0x00})
+	b.WriteByte(byte(len(sampling)))
+	for i, hv := range sampling {
+		b.Write([]byte{byte(i + 1), hv, 0})
+	}
 	b.Write([]byte{0xff, 0xda, 0x00, 0x08})
 	return b.Bytes()
+}
+
+// pngHeader is the start of a PNG whose IHDR chunk says width×height of
+// the given bit depth, colour type 2 (RGB) at 8 bits and 0 (grey) at 16,
+// and interlace method, with a correct checksum, followed by nothing.
+func pngHeader(width, height uint32, depth, interlace byte) []byte {
+	colour := byte(2)
+	if depth == 16 {
+		colour = 0
+	}
+	chunk := binary.BigEndian.AppendUint32([]byte("IHDR"), width)
+	chunk = binary.BigEndian.AppendUint32(chunk, height)
+	chunk = append(chunk, depth, colour, 0, 0, interlace)
+
+	b := []byte("\x89PNG\r\n\x1a\n")
+	b = binary.BigEndian.AppendUint32(b, uint32(len(chunk)-4))
+	b = append(b, chunk...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(chunk))
 }
