@@ -160,7 +160,7 @@ func (s *Server) refuseUnrecorded(w http.ResponseWriter, r *http.Request, ev sto
 		slog.String("action", string(ev.Action)),
 		slog.String("error", err.Error()))
 
-	writeProblem(w, r, fail(codeUnavailable,
+	writeProblem(w, r, retryIn(1, codeUnavailable,
 		"the audit trail could not record this request, so it was refused; retry shortly"))
 }
 

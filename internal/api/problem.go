@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 )
 
 // errorCode is one of the contract's stable problem codes.
@@ -59,6 +60,9 @@ var statusOf = map[errorCode]int{
 type problem struct {
 	code   errorCode
 	detail string
+
+	// retryAfter, when positive, is sent as Retry-After, in seconds.
+	retryAfter int
 }
 
 // Error returns the detail, so a problem can travel as an error.
@@ -67,6 +71,11 @@ func (p *problem) Error() string { return p.detail }
 // fail makes a problem.
 func fail(code errorCode, detail string) *problem {
 	return &problem{code: code, detail: detail}
+}
+
+// retryIn makes a problem that tells the client to retry in seconds.
+func retryIn(seconds int, code errorCode, detail string) *problem {
+	return &problem{code: code, detail: detail, retryAfter: seconds}
 }
 
 // problemBody is the RFC 9457 document written to the client.
@@ -88,6 +97,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p *problem) {
 
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="totpvault"`)
+	}
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
 	}
 
 	body := problemBody{

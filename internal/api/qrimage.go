@@ -60,17 +60,20 @@ func dropSpace(r rune) rune {
 	return r
 }
 
+// qrBusyRetry is the Retry-After, in seconds, of a server too busy
+// decoding other images: about what one decode takes.
+const qrBusyRetry = 2
+
 // qrError turns a failure to read the image into a problem; the qr
 // package writes its messages for clients. A server busy decoding other
 // images (no slot was free within qr.SlotWait), or a client gone, is no
-// fault of the image, and gets 503 rather than 400. That 503 carries no
-// Retry-After header, since a problem has no way to set one; its detail
-// says when to retry instead.
+// fault of the image, and gets 503 rather than 400, the busy one with a
+// Retry-After of qrBusyRetry seconds.
 func qrError(ctx context.Context, err error) error {
 	switch {
 	case errors.Is(err, qr.ErrBusy):
-		return fail(codeUnavailable, "the server is busy reading other QR images; "+
-			"retry in a few seconds")
+		return retryIn(qrBusyRetry, codeUnavailable, "the server is busy reading other "+
+			"QR images; retry in a few seconds")
 	case ctx.Err() != nil:
 		return fail(codeUnavailable, "the request ended before its QR image was read")
 	}

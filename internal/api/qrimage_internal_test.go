@@ -53,6 +53,10 @@ func TestQRDecodeErrorsGetTheirProblem(t *testing.T) {
 				t.Errorf("qrError(%v) = %d %s, want %d %s",
 					tt.err, statusOf[p.code], p.code, tt.status, tt.code)
 			}
+			if busy := errors.Is(tt.err, qr.ErrBusy); busy != (p.retryAfter > 0) {
+				t.Errorf("qrError(%v) retries after %d s; only a busy server says when",
+					tt.err, p.retryAfter)
+			}
 		})
 	}
 }
