@@ -47,11 +47,11 @@ type auditNote struct {
 // noteOf returns the request's note; auditTrail puts one in every /v1
 // request's context.
 func noteOf(r *http.Request) *auditNote {
-	n, _ := r.Context().Value(auditKey).(*auditNote)
-	if n == nil {
-		return &auditNote{}
+	st := stateOf(r.Context())
+	if st.note == nil {
+		st.note = &auditNote{}
 	}
-	return n
+	return st.note
 }
 
 // auditTrail records every audited request before its answer leaves:
@@ -63,7 +63,8 @@ func (s *Server) auditTrail(next http.Handler) http.Handler {
 		note := &auditNote{start: s.clock.Now()}
 		held := &heldResponse{header: http.Header{}}
 
-		next.ServeHTTP(held, r.WithContext(context.WithValue(r.Context(), auditKey, note)))
+		stateOf(r.Context()).note = note
+		next.ServeHTTP(held, r)
 
 		ev, ok := s.finalEvent(r, note, held.status)
 		if ok {

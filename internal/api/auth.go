@@ -65,8 +65,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 
-		ctx := context.WithValue(r.Context(), principalKey, tok)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		stateOf(r.Context()).principal = tok
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -88,9 +88,9 @@ func (s *Server) authenticateWithEndpoint(next http.Handler) http.Handler {
 			return
 		}
 
-		ctx := context.WithValue(r.Context(), principalKey, tok)
-		ctx = context.WithValue(ctx, endpointKey, ep)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		st := stateOf(r.Context())
+		st.principal, st.endpoint = tok, ep
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -129,8 +129,7 @@ func (s *Server) tokenError(r *http.Request, tok store.Token, err error) error {
 
 // principal returns the token that authenticated the request.
 func principal(r *http.Request) store.Token {
-	tok, _ := r.Context().Value(principalKey).(store.Token)
-	return tok
+	return stateOf(r.Context()).principal
 }
 
 // requireAdmin lets only admin tokens through.
@@ -174,7 +173,7 @@ func visible(r *http.Request, name string) bool {
 // endpointOf returns the endpoint that authenticateWithEndpoint found, or a
 // not_found problem. A name that cannot exist is simply not found.
 func endpointOf(r *http.Request) (store.Endpoint, error) {
-	ep, _ := r.Context().Value(endpointKey).(*store.Endpoint)
+	ep := stateOf(r.Context()).endpoint
 	if ep == nil {
 		return store.Endpoint{}, fail(codeNotFound, fmt.Sprintf(
 			"no endpoint is named %q", chi.URLParam(r, "name")))

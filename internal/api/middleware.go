@@ -12,17 +12,42 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/totpvault/totpvault/internal/store"
 )
 
 // ctxKey types the values this package puts into a request's context.
 type ctxKey int
 
-const (
-	requestIDKey ctxKey = iota
-	principalKey
-	endpointKey
-	auditKey
-)
+// stateKey holds the request's *requestState.
+const stateKey ctxKey = 0
+
+// requestState is what the middleware learns about a request, for the
+// handlers and the middleware after it. withRequestID puts it into the
+// context once and the later steps fill it in, so that no step has to copy
+// the request to pass on what it learnt.
+type requestState struct {
+	id string
+
+	// note is the audit trail's, on /v1 routes.
+	note *auditNote
+
+	// principal is the token that authenticated the request.
+	principal store.Token
+
+	// endpoint is the one named in the path, looked up with the token;
+	// nil when there is none.
+	endpoint *store.Endpoint
+}
+
+// stateOf returns the request's state; a blank one outside withRequestID.
+func stateOf(ctx context.Context) *requestState {
+	st, _ := ctx.Value(stateKey).(*requestState)
+	if st == nil {
+		return &requestState{}
+	}
+	return st
+}
 
 // requestIDHeader carries the request ID both ways.
 const requestIDHeader = "X-Request-ID"
@@ -40,7 +65,7 @@ func withRequestID(next http.Handler) http.Handler {
 		}
 
 		w.Header().Set(requestIDHeader, id)
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := context.WithValue(r.Context(), stateKey, &requestState{id: id})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -73,8 +98,7 @@ func newRequestID() string {
 
 // requestID returns the ID withRequestID gave the request, or "".
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	return stateOf(ctx).id
 }
 
 // statusRecorder remembers the status a handler wrote.
