@@ -119,18 +119,12 @@ func (s *Server) event(r *http.Request, note *auditNote, action store.Action,
 	}
 }
 
-// recordTimeout bounds how long a request waits for its event to become
-// durable, on top of the audit writer's own bound on each commit.
-const recordTimeout = 10 * time.Second
-
 // record makes ev durable. A client that went away does not cancel it:
 // the request may already have used something up (a claimed step), and the
-// trail must say so all the same.
+// trail must say so all the same. The wait needs no bound of its own: the
+// audit writer bounds each commit, and so the queue ahead of ev.
 func (s *Server) record(ctx context.Context, ev store.Event) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	defer cancel()
-
-	return s.audit.Record(ctx, ev)
+	return s.audit.Record(context.WithoutCancel(ctx), ev)
 }
 
 // joinDetail appends more to detail, which may be empty.

@@ -132,13 +132,7 @@ func (s *Server) writeWaitError(w http.ResponseWriter, r *http.Request, err erro
 
 // codeAt builds the answer for the step that holds now, and the next one.
 func codeAt(e store.Endpoint, key totp.Key, now time.Time) (codeResponse, error) {
-	counter := key.Counter(now)
-
-	cur, err := key.At(counter)
-	if err != nil {
-		return codeResponse{}, fmt.Errorf("code of endpoint %q: %w", e.Name, err)
-	}
-	next, err := key.At(counter + 1)
+	cur, next, err := key.AtAndNext(key.Counter(now))
 	if err != nil {
 		return codeResponse{}, fmt.Errorf("code of endpoint %q: %w", e.Name, err)
 	}

@@ -22,11 +22,7 @@ func BenchmarkCurrentAndNext(b *testing.B) {
 			b.ReportAllocs()
 
 			for b.Loop() {
-				step := k.Counter(benchNow)
-				if _, err := k.At(step); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := k.At(step + 1); err != nil {
+				if _, _, err := k.AtAndNext(k.Counter(benchNow)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -43,25 +43,46 @@ func (k Key) Counter(t time.Time) uint64 {
 // does not validate, and with an error wrapping ErrInvalidParameter when the step would
 // end past the largest Unix time in seconds that an int64 holds.
 func (k Key) At(counter uint64) (Code, error) {
-	if err := k.Validate(); err != nil {
+	if err := k.check(counter); err != nil {
 		return Code{}, err
 	}
 
-	if counter > lastCounter(k.Period) {
-		return Code{}, fail(ErrInvalidParameter, "time step %d is too far in the future",
-			counter)
+	return k.code(k.mac(), counter), nil
+}
+
+// AtAndNext returns the codes of time step counter and of the step after it, as two
+// calls of At would, with one HMAC key schedule for both: what every code read needs.
+func (k Key) AtAndNext(counter uint64) (current, next Code, err error) {
+	if err := k.check(counter + 1); err != nil {
+		return Code{}, Code{}, err
 	}
 
-	value := k.value(counter)
+	mac := k.mac()
+	return k.code(mac, counter), k.code(mac, counter+1), nil
+}
+
+// check returns the error that At gives for k and counter, if any.
+func (k Key) check(counter uint64) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+
+	if counter > lastCounter(k.Period) {
+		return fail(ErrInvalidParameter, "time step %d is too far in the future", counter)
+	}
+	return nil
+}
+
+// code returns the code of step counter for a valid k, computed with mac.
+func (k Key) code(mac hash.Hash, counter uint64) Code {
 	from := time.Unix(int64(counter)*int64(k.Period), 0).UTC()
-	c := Code{
+
+	return Code{
 		Counter:    counter,
-		Value:      value,
+		Value:      k.value(mac, counter),
 		ValidFrom:  from,
 		ValidUntil: from.Add(time.Duration(k.Period) * time.Second),
 	}
-
-	return c, nil
 }
 
 // lastCounter is the last time step whose end, in Unix seconds, fits an int64.
@@ -80,10 +101,10 @@ func (k Key) Verify(code string, t time.Time) (offset int, ok bool) {
 		return 0, false
 	}
 
-	current := k.Counter(t)
-	previous := k.matches(code, current, -1)
-	now := k.matches(code, current, 0)
-	next := k.matches(code, current, +1)
+	current, mac := k.Counter(t), k.mac()
+	previous := k.matches(mac, code, current, -1)
+	now := k.matches(mac, code, current, 0)
+	next := k.matches(mac, code, current, +1)
 
 	switch {
 	case now:
@@ -99,12 +120,12 @@ func (k Key) Verify(code string, t time.Time) (offset int, ok bool) {
 
 // matches reports in constant time whether code is the code of step current+offset. A
 // step before 0 or past lastCounter does not exist and matches nothing.
-func (k Key) matches(code string, current uint64, offset int) bool {
+func (k Key) matches(mac hash.Hash, code string, current uint64, offset int) bool {
 	if (offset < 0 && current == 0) || (offset > 0 && current >= lastCounter(k.Period)) {
 		return false
 	}
 
-	want := k.value(current + uint64(int64(offset)))
+	want := k.value(mac, current+uint64(int64(offset)))
 	return subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1
 }
 
@@ -123,17 +144,22 @@ func isCode(code string, digits int) bool {
 	return true
 }
 
-// value computes the code of step counter for a valid k: the HOTP value of RFC 4226,
+// mac returns the HMAC of a valid k, keyed with its secret.
+func (k Key) mac() hash.Hash {
+	return hmac.New(k.Algorithm.hash(), k.Secret)
+}
+
+// value computes the code of step counter for a valid k, with mac: the HOTP value of RFC 4226,
 // section 5.3, the dynamic truncation of HMAC(secret, counter) to Digits decimal
 // digits. It is computed here rather than through pquerna/otp, which takes the secret
 // as base32 and decodes it again on every call: on the path of every code read that
 // cost as much as the HMACs themselves. The tests hold it to the RFC's vectors, to
 // oathtool and to pquerna/otp.
-func (k Key) value(counter uint64) string {
+func (k Key) value(mac hash.Hash, counter uint64) string {
 	var msg [8]byte
 	binary.BigEndian.PutUint64(msg[:], counter)
 
-	mac := hmac.New(k.Algorithm.hash(), k.Secret)
+	mac.Reset()
 	mac.Write(msg[:])
 	var buf [sha512.Size]byte
 	sum := mac.Sum(buf[:0])

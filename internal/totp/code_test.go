@@ -1,6 +1,7 @@
 package totp
 
 import (
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -231,4 +232,30 @@ func codeOf(t *testing.T, k Key, counter uint64) string {
 	}
 
 	return c.Value
+}
+
+func TestAtAndNextIsAtOfTwoSteps(t *testing.T) {
+	t.Parallel()
+
+	for _, a := range []Algorithm{SHA1, SHA256, SHA512} {
+		k := Key{Secret: rfcSeed(a), Algorithm: a, Digits: 8, Period: 30}
+		for _, counter := range []uint64{0, 1, 59102640, lastCounter(30) - 1} {
+			cur, next, err := k.AtAndNext(counter)
+			if err != nil {
+				t.Fatalf("%s AtAndNext(%d): %v", a, counter, err)
+			}
+			wantCur, _ := k.At(counter)
+			wantNext, _ := k.At(counter + 1)
+			if cur != wantCur || next != wantNext {
+				t.Errorf("%s AtAndNext(%d) = %+v, %+v; want %+v, %+v",
+					a, counter, cur, next, wantCur, wantNext)
+			}
+		}
+	}
+
+	k := Key{Secret: rfcSeed(SHA1), Algorithm: SHA1, Digits: 6, Period: 30}
+	if _, _, err := k.AtAndNext(lastCounter(30)); !errors.Is(err, ErrInvalidParameter) {
+		t.Errorf("AtAndNext of the last step = %v, want ErrInvalidParameter: its next step "+
+			"does not exist", err)
+	}
 }
