@@ -147,18 +147,29 @@ func (b *Batcher) Record(ctx context.Context, e store.Event) error {
 		return err
 	}
 
-	r := &request{event: e, result: make(chan error, 1)}
+	r := requests.Get().(*request)
+	r.event = e
 	if err := b.enqueue(ctx, r); err != nil {
+		requests.Put(r)
 		return err
 	}
 
 	select {
 	case err := <-r.result:
+		r.event = store.Event{}
+		requests.Put(r)
 		return err
 	case <-ctx.Done():
+		// The writer may still answer r, so r is not reused.
 		return ctx.Err()
 	}
 }
+
+// requests keeps the requests of returned Records for reuse: every code
+// read makes one.
+var requests = sync.Pool{New: func() any {
+	return &request{result: make(chan error, 1)}
+}}
 
 // enqueue puts r in the queue, waiting for room when it is full.
 func (b *Batcher) enqueue(ctx context.Context, r *request) error {
