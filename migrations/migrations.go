@@ -20,8 +20,9 @@ var Postgres fs.FS = sub(postgresFiles, "postgres")
 var sqliteFiles embed.FS
 
 // SQLite holds the SQLite migrations of the embedded store at its root,
-// ready for goose.NewProvider. Their versions match those of Postgres: a
-// version number means the same schema in both dialects.
+// ready for goose.NewProvider. A version number means the same tables and
+// columns in both dialects; a version that only PostgreSQL needs (00004, the
+// triggers of its change feed) has no SQLite file.
 var SQLite fs.FS = sub(sqliteFiles, "sqlite")
 
 // sub returns the folder dir of fsys. It panics only when dir is not a valid

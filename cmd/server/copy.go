@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -16,17 +17,25 @@ import (
 // copyPage is how many records the copy command reads at a time.
 const copyPage = 500
 
-// runCopy copies every endpoint and every token that was not revoked from
-// the configured store (the embedded one, unless a database URL is given)
-// into an empty PostgreSQL database. Secrets stay sealed, or are resealed
-// under the target's master key when --to-master-key-file names another.
+// errTargetNotEmpty says which databases copy writes into.
+var errTargetNotEmpty = errors.New("the target holds endpoints or tokens (revoked ones " +
+	"count, and so does the bootstrap admin token of a server that started on it): " +
+	"copy into an empty database that no server has started on")
+
+// runCopy copies every endpoint, with its claimed step, and every token
+// that was not revoked from the configured store (the embedded one, unless
+// a database URL is given) into an empty PostgreSQL database. It reads the
+// whole source into memory and reseals every secret under the target's
+// master key (the source's primary key, unless --to-master-key-file names
+// another) before it writes anything, and then writes everything in one
+// transaction: a copy that fails leaves the target as it was.
 func runCopy(ctx context.Context, args []string, env environment, out, errOut io.Writer) error {
-	fs := newFlagSet("copy", errOut)
-	to := fs.String("to", "", "PostgreSQL URL of the empty database to copy into (required)")
-	toKeyFile := fs.String("to-master-key-file", "",
+	flags := newFlagSet("copy", errOut)
+	to := flags.String("to", "", "PostgreSQL URL of the empty database to copy into (required)")
+	toKeyFile := flags.String("to-master-key-file", "",
 		"master key of the target, when it is not the source's: secrets are resealed under it")
 
-	cfg, err := parseFlags(fs, args, env)
+	cfg, err := parseFlags(flags, args, env)
 	if err != nil {
 		return err
 	}
@@ -34,43 +43,52 @@ func runCopy(ctx context.Context, args []string, env environment, out, errOut io
 		return errors.New("--to is required: the PostgreSQL URL to copy into")
 	}
 
-	keys, err := cfg.keyring(cfg.newLogger(errOut))
+	if err := cfg.requireEmbeddedStore(); err != nil {
+		return err
+	}
+	open, err := cfg.existingKeyring()
 	if err != nil {
 		return err
 	}
-	reseal, err := targetKeyring(*toKeyFile)
+	seal, err := targetKeyring(*toKeyFile, open)
 	if err != nil {
 		return err
 	}
 
-	src, err := openMigrated(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-
-	dst, err := openCopyTarget(ctx, *to)
-	if err != nil {
-		return err
-	}
-	defer dst.Close()
-
-	c := copier{src: src, dst: dst, open: keys, seal: reseal}
-	endpoints, tokens, err := c.run(ctx)
+	copied, err := copyStore(ctx, cfg, *to, open, seal)
 	if err != nil {
 		return err
 	}
 
 	fmt.Fprintf(out, "copied %d endpoints and %d tokens; start totpvault with "+
-		"TOTPVAULT_DATABASE_URL set to the target and its master key\n", endpoints, tokens)
+		"TOTPVAULT_DATABASE_URL set to the target and its master key\n",
+		len(copied.Endpoints), len(copied.Tokens))
 	return nil
 }
 
-// targetKeyring reads the target's master key, or returns nil when the
-// target keeps the source's key.
-func targetKeyring(path string) (*keyring.Keyring, error) {
+// requireEmbeddedStore returns an error, and creates nothing, when the
+// configuration names an embedded store that does not exist.
+func (c Config) requireEmbeddedStore() error {
+	if !c.embedded() {
+		return nil
+	}
+
+	_, err := os.Stat(c.embeddedPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no embedded store at %s; run copy where the server's "+
+			"data folder is or set --data-dir", absPath(c.embeddedPath()))
+	}
+	if err != nil {
+		return fmt.Errorf("open the embedded store: %w", err)
+	}
+	return nil
+}
+
+// targetKeyring reads the target's master key from path, or returns
+// source when path is empty: the target keeps the source's primary key.
+func targetKeyring(path string, source *keyring.Keyring) (*keyring.Keyring, error) {
 	if path == "" {
-		return nil, nil
+		return source, nil
 	}
 
 	b, err := os.ReadFile(path)
@@ -84,8 +102,43 @@ func targetKeyring(path string) (*keyring.Keyring, error) {
 	return keyring.New(key)
 }
 
-// openCopyTarget opens and migrates the target, which must hold no
-// endpoint and no token.
+// copyStore reads the source as snapshot does and imports it into the
+// target at url, and returns what it copied.
+func copyStore(ctx context.Context, cfg Config, url string, open, seal *keyring.Keyring) (
+	postgres.Snapshot, error) {
+	src, err := openMigrated(ctx, cfg)
+	if err != nil {
+		return postgres.Snapshot{}, err
+	}
+	defer src.Close()
+
+	dst, err := openCopyTarget(ctx, url)
+	if err != nil {
+		return postgres.Snapshot{}, err
+	}
+	defer dst.Close()
+
+	snap, err := snapshot(ctx, src, open, seal)
+	if err != nil {
+		return postgres.Snapshot{}, err
+	}
+
+	ev := commandEvent(store.ActionEndpointCreate, fmt.Sprintf(
+		"%d endpoints and %d tokens imported by the copy command",
+		len(snap.Endpoints), len(snap.Tokens)))
+	err = dst.Import(ctx, snap, ev)
+	if errors.Is(err, postgres.ErrNotEmpty) {
+		return postgres.Snapshot{}, errTargetNotEmpty
+	}
+	if err != nil {
+		return postgres.Snapshot{}, fmt.Errorf("write the target: %w", err)
+	}
+	return snap, nil
+}
+
+// openCopyTarget opens and migrates the target, and refuses it unless it
+// holds no endpoint and no token. Import checks that again as it writes;
+// this check fails before the source is read.
 func openCopyTarget(ctx context.Context, url string) (*postgres.DB, error) {
 	dst, err := postgres.Open(ctx, url)
 	if err != nil {
@@ -96,15 +149,9 @@ func openCopyTarget(ctx context.Context, url string) (*postgres.DB, error) {
 		return nil, fmt.Errorf("migrate the target: %w", err)
 	}
 
-	endpoints, err := dst.ListEndpoints(ctx, store.EndpointQuery{Limit: 1})
-	if err == nil && len(endpoints) == 0 {
-		var tokens []store.Token
-		tokens, err = dst.ListTokens(ctx, store.TokenQuery{Limit: 1})
-		if err == nil && len(tokens) > 0 {
-			err = errors.New("the target holds tokens already; copy into an empty database")
-		}
-	} else if err == nil {
-		err = errors.New("the target holds endpoints already; copy into an empty database")
+	err = dst.CheckEmpty(ctx)
+	if errors.Is(err, postgres.ErrNotEmpty) {
+		err = errTargetNotEmpty
 	}
 	if err != nil {
 		dst.Close()
@@ -113,81 +160,78 @@ func openCopyTarget(ctx context.Context, url string) (*postgres.DB, error) {
 	return dst, nil
 }
 
-// copier moves records from one store to another.
-type copier struct {
-	src  backend
-	dst  *postgres.DB
-	open *keyring.Keyring
-
-	// seal, when not nil, reseals every secret under the target's key.
-	seal *keyring.Keyring
-}
-
-// run copies every endpoint, then every token, and reports how many.
-func (c copier) run(ctx context.Context) (endpoints, tokens int, err error) {
-	q := store.EndpointQuery{Limit: copyPage}
-	for {
-		page, err := c.src.ListEndpoints(ctx, q)
-		if err != nil {
-			return endpoints, 0, fmt.Errorf("read endpoints: %w", err)
-		}
-		for _, e := range page {
-			if err := c.endpoint(ctx, e); err != nil {
-				return endpoints, 0, err
-			}
-			endpoints++
-		}
-		if len(page) < q.Limit {
-			break
-		}
-		q.After = page[len(page)-1].Name
-	}
-
-	tokens, err = c.tokens(ctx)
-	return endpoints, tokens, err
-}
-
-// endpoint copies one endpoint, resealing its secret when asked to. The
-// secret is opened even when it is not resealed, so that a copy never
-// carries a row that the source's key could not open.
-func (c copier) endpoint(ctx context.Context, e store.Endpoint) error {
-	secret, err := c.open.Open(e.SealedSecret, e.SecretAD())
+// snapshot reads every endpoint, claimed step and token that was not
+// revoked of src into memory, each secret opened with open and sealed again
+// with seal. It writes nothing.
+func snapshot(ctx context.Context, src backend, open, seal *keyring.Keyring) (
+	postgres.Snapshot, error) {
+	endpoints, err := allEndpoints(ctx, src)
 	if err != nil {
-		return fmt.Errorf("endpoint %q: its sealed secret does not open: %w", e.Name, err)
+		return postgres.Snapshot{}, err
 	}
-	if c.seal != nil {
-		if e.SealedSecret, err = c.seal.Seal(secret, e.SecretAD()); err != nil {
-			return fmt.Errorf("endpoint %q: reseal: %w", e.Name, err)
+	for i := range endpoints {
+		if err := reseal(&endpoints[i], open, seal); err != nil {
+			return postgres.Snapshot{}, err
 		}
 	}
 
-	ev := commandEvent(store.ActionEndpointCreate, "copied by the copy command")
-	ev.Endpoint = e.Name
-	if _, err := c.dst.CreateEndpoint(ctx, e, ev); err != nil {
-		return fmt.Errorf("endpoint %q: %w", e.Name, err)
+	steps, err := src.ClaimedSteps(ctx)
+	if err != nil {
+		return postgres.Snapshot{}, fmt.Errorf("read claimed steps: %w", err)
+	}
+	tokens, err := allTokens(ctx, src)
+	if err != nil {
+		return postgres.Snapshot{}, err
+	}
+	return postgres.Snapshot{Endpoints: endpoints, ClaimedSteps: steps, Tokens: tokens}, nil
+}
+
+// reseal opens e's secret with open and seals it again with seal, under
+// seal's primary key: a row sealed under an old key of the source needs no
+// old key on the target.
+func reseal(e *store.Endpoint, open, seal *keyring.Keyring) error {
+	secret, err := open.Open(e.SealedSecret, e.SecretAD())
+	if err != nil {
+		return fmt.Errorf("endpoint %q: its sealed secret does not open with the source's "+
+			"master keys: %w", e.Name, err)
+	}
+	defer clear(secret)
+
+	if e.SealedSecret, err = seal.Seal(secret, e.SecretAD()); err != nil {
+		return fmt.Errorf("endpoint %q: reseal: %w", e.Name, err)
 	}
 	return nil
 }
 
-// tokens copies every token that was not revoked, hashes as they are.
-func (c copier) tokens(ctx context.Context) (int, error) {
-	n := 0
+// allEndpoints reads every endpoint of src, page by page.
+func allEndpoints(ctx context.Context, src backend) ([]store.Endpoint, error) {
+	var all []store.Endpoint
+	q := store.EndpointQuery{Limit: copyPage}
+	for {
+		page, err := src.ListEndpoints(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("read endpoints: %w", err)
+		}
+		all = append(all, page...)
+		if len(page) < q.Limit {
+			return all, nil
+		}
+		q.After = page[len(page)-1].Name
+	}
+}
+
+// allTokens reads every token of src that was not revoked, page by page.
+func allTokens(ctx context.Context, src backend) ([]store.Token, error) {
+	var all []store.Token
 	q := store.TokenQuery{Limit: copyPage}
 	for {
-		page, err := c.src.ListTokens(ctx, q)
+		page, err := src.ListTokens(ctx, q)
 		if err != nil {
-			return n, fmt.Errorf("read tokens: %w", err)
+			return nil, fmt.Errorf("read tokens: %w", err)
 		}
-		for _, t := range page {
-			ev := commandEvent(store.ActionTokenCreate,
-				fmt.Sprintf("token %s %q copied by the copy command", t.ID, t.Name))
-			if _, err := c.dst.CreateToken(ctx, t, ev); err != nil {
-				return n, fmt.Errorf("token %s: %w", t.ID, err)
-			}
-			n++
-		}
+		all = append(all, page...)
 		if len(page) < q.Limit {
-			return n, nil
+			return all, nil
 		}
 		q.After = page[len(page)-1].ID
 	}

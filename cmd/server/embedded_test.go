@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/totpvault/totpvault/internal/store/postgres/pgtest"
@@ -80,6 +82,29 @@ func mode(t *testing.T, path string) fs.FileMode {
 	return info.Mode().Perm()
 }
 
+// keyWarning is the warning of a start that made the embedded store's key.
+const keyWarning = "made a master key beside the embedded store: whoever copies the data " +
+	"folder can open every secret in it; move the key elsewhere and point " +
+	"TOTPVAULT_MASTER_KEY_FILE at it"
+
+// checkLogged fails t unless s logged msg at level with these attributes.
+func checkLogged(t *testing.T, s *server, level, msg string, attrs map[string]string) {
+	t.Helper()
+
+	for _, line := range logLines(t, s.errOut.String()) {
+		if line["msg"] != msg || line["level"] != level {
+			continue
+		}
+		for k, want := range attrs {
+			if got, _ := line[k].(string); got != want {
+				t.Errorf("%q logged %s=%q, want %q", msg, k, got, want)
+			}
+		}
+		return
+	}
+	t.Errorf("no %s line %q:\n%s", level, msg, s.errOut)
+}
+
 func TestTheEmbeddedStoreStartsWithNothingConfiguredAndKeepsItsState(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
@@ -88,9 +113,10 @@ func TestTheEmbeddedStoreStartsWithNothingConfiguredAndKeepsItsState(t *testing.
 	if admin == "" {
 		t.Fatalf("no bootstrap token printed:\n%s", first.errOut)
 	}
-	if !strings.Contains(first.errOut.String(), "made a master key beside the embedded store") {
-		t.Errorf("no warning that the key lies beside the data:\n%s", first.errOut)
-	}
+	keyFile := filepath.Join(dir, embeddedKeyFile)
+	checkLogged(t, first, "WARN", keyWarning, map[string]string{"key_file": keyFile})
+	checkLogged(t, first, "INFO", "embedded store", map[string]string{
+		"store_file": filepath.Join(dir, embeddedFile), "key_file": keyFile})
 	if status, _ := get(t, first.url+"/readyz", ""); status != http.StatusOK {
 		t.Errorf("/readyz answered %d", status)
 	}
@@ -118,10 +144,126 @@ func TestTheEmbeddedStoreStartsWithNothingConfiguredAndKeepsItsState(t *testing.
 		t.Error("a restart printed another bootstrap token")
 	}
 	checkCode(t, second, admin, "o365-alice")
+	if strings.Contains(second.errOut.String(), keyWarning) {
+		t.Error("a restart made another master key")
+	}
 
 	keyAfter, err := os.ReadFile(filepath.Join(dir, embeddedKeyFile))
 	if err != nil || string(keyAfter) != string(keyBefore) {
 		t.Errorf("the restart changed the master key (%v)", err)
+	}
+}
+
+func TestCommandsBeforeTheFirstServeLeaveItAbleToStart(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"migrate", []string{"migrate"}},
+		{"token create", []string{"token", "create", "--name", "ops", "--role", "admin"}},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name+" on an empty folder, then serve, makes the key and serves", func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "data")
+			vars := map[string]string{"TOTPVAULT_DATA_DIR": dir}
+
+			if r := run(t, vars, tt.args...); r.code != 0 {
+				t.Fatalf("%s: exit %d\n%s", tt.name, r.code, r.errOut)
+			}
+			s := startServe(t, vars)
+
+			checkLogged(t, s, "WARN", keyWarning,
+				map[string]string{"key_file": filepath.Join(dir, embeddedKeyFile)})
+			if status, _ := get(t, s.url+"/readyz", ""); status != http.StatusOK {
+				t.Errorf("/readyz answered %d", status)
+			}
+		})
+	}
+}
+
+func TestServeRefusesAStoreWithEndpointsWhoseKeyIsGone(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+
+	s, admin := startEmbedded(t, dir)
+	enrollKnown(t, s, admin, "o365-alice")
+	s.stop(t)
+	if err := os.Remove(filepath.Join(dir, embeddedKeyFile)); err != nil {
+		t.Fatal(err)
+	}
+
+	r := run(t, map[string]string{"TOTPVAULT_DATA_DIR": dir}, "serve", "--listen", "127.0.0.1:0")
+
+	if r.code != 1 || !strings.Contains(r.errOut, "may hold secrets sealed under it") {
+		t.Errorf("exit %d, want 1 and a refusal:\n%s", r.code, r.errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, embeddedKeyFile)); err == nil {
+		t.Error("serve made a new key for a store whose secrets it cannot open")
+	}
+}
+
+func TestServeWarnsOfADataFolderOthersMayRead(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	s, _ := startEmbedded(t, dir)
+
+	checkLogged(t, s, "WARN", "other users may read or enter the data folder; make it "+
+		"the owner's alone with chmod 700", map[string]string{"data_dir": dir, "mode": "-rwxr-xr-x"})
+}
+
+func TestStartsAtOnceMakeOneWholeKey(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, embeddedKeyFile)
+
+	const starts = 8
+	keys := make([]string, starts)
+	errs := make([]error, starts)
+	var wg sync.WaitGroup
+	var logged syncBuffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	for i := range starts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			keys[i], errs[i] = makeEmbeddedKey(path, log)
+		}()
+	}
+	wg.Wait()
+
+	for i := range starts {
+		if errs[i] != nil {
+			t.Fatalf("start %d: %v", i, errs[i])
+		}
+		if keys[i] != keys[0] {
+			t.Fatalf("start %d returned another key than start 0", i)
+		}
+	}
+	if n := strings.Count(logged.String(), "made a master key"); n != 1 {
+		t.Errorf("%d starts said they made the key, want 1", n)
+	}
+
+	content, err := os.ReadFile(path)
+	if err != nil || string(content) != keys[0]+"\n" {
+		t.Errorf("the key file holds another key than the one returned (%v)", err)
+	}
+	if got := mode(t, path); got != 0o600 {
+		t.Errorf("the key file has mode %v, want 0600", got)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 {
+		t.Errorf("the data folder holds %d entries, want the key alone (%v)", len(entries), err)
 	}
 }
 

@@ -26,6 +26,7 @@ type backend interface {
 
 	GetEndpoint(ctx context.Context, name string) (store.Endpoint, error)
 	CreateFirstAdminToken(ctx context.Context, t store.Token, ev store.Event) (bool, error)
+	ClaimedSteps(ctx context.Context) (map[string]int64, error)
 }
 
 // Compile-time checks that both stores are backends.

@@ -18,10 +18,13 @@ import (
 	"github.com/totpvault/totpvault/internal/store/postgres/pgtest"
 )
 
-// queryInt runs a query that answers one integer on the package's database.
+// queryInt runs a query that answers one integer on the package's
+// database; on the embedded store, in its SQLite form (see sqliteForms).
 func queryInt(t *testing.T, sql string, args ...any) int {
 	t.Helper()
-	needPostgres(t)
+	if onSQLite {
+		return sqliteQueryInt(t, sql, args...)
+	}
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.URL(t))
@@ -141,6 +144,9 @@ func TestAnUnwritableAuditTrailRefusesCodesAndChangesUntilItIsBack(t *testing.T)
 	resp.expect(t, http.StatusServiceUnavailable, "unavailable")
 	if strings.Contains(string(resp.body), `"next"`) {
 		t.Errorf("a refused read carries a code: %s", resp.body)
+	}
+	if got := resp.header.Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After %q, want 1", got)
 	}
 
 	created := h.name("not-created")

@@ -16,7 +16,9 @@ import (
 // changed nothing.
 func fingerprint(t *testing.T) string {
 	t.Helper()
-	needPostgres(t)
+	if onSQLite {
+		return sqliteFingerprint(t)
+	}
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.URL(t))

@@ -15,10 +15,14 @@ import (
 	"github.com/totpvault/totpvault/internal/store/postgres/pgtest"
 )
 
-// exec runs SQL on the package's database.
+// execSQL runs SQL on the package's database; on the embedded store, in
+// its SQLite form (see sqliteForms).
 func execSQL(t *testing.T, sql string, args ...any) {
 	t.Helper()
-	needPostgres(t)
+	if onSQLite {
+		sqliteExec(t, sql, args...)
+		return
+	}
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.URL(t))
@@ -35,7 +39,9 @@ func execSQL(t *testing.T, sql string, args ...any) {
 // rowText returns the whole endpoints row of name as text.
 func rowText(t *testing.T, name string) string {
 	t.Helper()
-	needPostgres(t)
+	if onSQLite {
+		return sqliteRowText(t, name)
+	}
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, pgtest.URL(t))

@@ -1,7 +1,8 @@
 -- +goose Up
 
--- The embedded store's schema mirrors the PostgreSQL one, version for
--- version, so that a schema version means the same tables in both. Tables
+-- The embedded store's schema mirrors the PostgreSQL one: a schema version
+-- means the same tables in both, and a version that only PostgreSQL needs
+-- has no file here. Tables
 -- are STRICT: a value of the wrong type is refused, as PostgreSQL refuses it,
 -- instead of being stored as whatever it is. Times are INTEGER microseconds
 -- since the Unix epoch (UTC), which compare and sort as the instants do.

@@ -1,6 +1,6 @@
 // Package storetest is the contract that every store implementation meets:
 // one suite of tests that each implementation runs against a real instance
-// of itself (PostgreSQL, and later the embedded SQLite store).
+// of itself: PostgreSQL, and the embedded SQLite store.
 package storetest
 
 import (
@@ -45,8 +45,9 @@ type Store interface {
 	PruneEvents(ctx context.Context, before time.Time, limit int) (deleted int, err error)
 
 	// ClaimStep reserves the earliest step not before earliest and later
-	// than every step reserved so far, unless it is after latest.
-	ClaimStep(ctx context.Context, name string, earliest, latest uint64) (
+	// than every step reserved so far, unless it is after latest or the
+	// endpoint no longer has e's period and sealed secret.
+	ClaimStep(ctx context.Context, e store.Endpoint, earliest, latest uint64) (
 		store.Endpoint, uint64, error)
 }
 
@@ -92,6 +93,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"concurrent claims each get a step of their own", testClaimConcurrent},
 		{"a new secret starts the claims over", testClaimAfterReplace},
 		{"claims on one endpoint leave another alone", testClaimEndpointsApart},
+		{"a claim for a replaced secret reserves nothing", testClaimStaleSecret},
 	}
 
 	for _, st := range suite {
