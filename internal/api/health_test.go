@@ -10,8 +10,6 @@ import (
 
 	"github.com/totpvault/totpvault"
 	"github.com/totpvault/totpvault/internal/api"
-	"github.com/totpvault/totpvault/internal/store/postgres"
-	"github.com/totpvault/totpvault/internal/store/postgres/pgtest"
 )
 
 func TestOperationsRoutesNeedNoToken(t *testing.T) {
@@ -30,14 +28,8 @@ func TestOperationsRoutesNeedNoToken(t *testing.T) {
 
 func TestReadyzIs503WhileTheSchemaIsOld(t *testing.T) {
 	t.Parallel()
-	needPostgres(t)
-
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
+	db := newUnmigratedDB(t)
 
 	srv := api.New(api.Config{Store: db, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ts := httptest.NewServer(srv.Handler())
