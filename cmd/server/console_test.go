@@ -3,11 +3,13 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
 // TestWithConsoleRoutes checks that the console gets /ui/, "/" redirects
-// there, and every other path reaches the API.
+// there, and every other path reaches the API; the console's answers,
+// redirects included, carry its security headers.
 func TestWithConsoleRoutes(t *testing.T) {
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-From", "api")
@@ -39,10 +41,28 @@ func TestWithConsoleRoutes(t *testing.T) {
 			if got := rec.Header().Get("X-From") == "api"; got != tt.fromAPI {
 				t.Errorf("reached the API: %v, want %v", got, tt.fromAPI)
 			}
-			if !tt.fromAPI && tt.status == http.StatusOK &&
-				rec.Header().Get("Content-Security-Policy") == "" {
-				t.Error("console answer without Content-Security-Policy")
+			if !tt.fromAPI {
+				checkConsoleHeaders(t, rec.Header())
 			}
 		})
+	}
+}
+
+// checkConsoleHeaders fails t unless h carries the console's security
+// headers.
+func checkConsoleHeaders(t *testing.T, h http.Header) {
+	t.Helper()
+
+	want := map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "no-referrer",
+	}
+	for name, value := range want {
+		if got := h.Get(name); got != value {
+			t.Errorf("%s = %q, want %q", name, got, value)
+		}
+	}
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy = %q, want a strict policy", csp)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -30,9 +31,10 @@ import (
 	"github.com/totpvault/totpvault/internal/store/sqlite"
 )
 
-// screenshotDir is where the browser test writes its screenshots; the
-// README shows one of them.
-const screenshotDir = "../../docs/screenshots"
+// docsScreenshots is where the browser test writes its screenshots when
+// TOTPVAULT_SCREENSHOTS=1; the README shows one of them. Otherwise they go
+// to a temporary folder, so that a test run leaves the checkout as it was.
+const docsScreenshots = "../../docs/screenshots"
 
 // hostile is text that would run script if the console ever rendered API
 // text as HTML.
@@ -43,6 +45,7 @@ type env struct {
 	t       *testing.T
 	base    string
 	admin   string
+	shots   string
 	browser context.Context
 }
 
@@ -59,7 +62,10 @@ func newEnv(t *testing.T) *env {
 		t.Skip("chromium not installed (apt-get install chromium); skipping browser tests")
 	}
 
-	e := &env{t: t}
+	e := &env{t: t, shots: t.TempDir()}
+	if os.Getenv("TOTPVAULT_SCREENSHOTS") == "1" {
+		e.shots = docsScreenshots
+	}
 	e.base, e.admin = startServer(t)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -104,11 +110,7 @@ func startServer(t *testing.T) (base, admin string) {
 	trail := audit.NewBatcher(db, log, audit.Options{})
 
 	srv := api.New(api.Config{Store: db, Sealer: keys, Audit: trail, Log: log, Spec: totpvault.APISpec})
-	ui := Handler()
-	mux := http.NewServeMux()
-	mux.Handle(Prefix, ui)
-	mux.Handle("/", srv.Handler())
-	hs := httptest.NewServer(mux)
+	hs := httptest.NewServer(Wrap(srv.Handler()))
 	t.Cleanup(func() {
 		hs.Close()
 		_ = trail.Close(context.Background())
@@ -157,6 +159,34 @@ func (e *env) call(method, path, token string, body any) (int, map[string]any) {
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+// clockScript runs before the console's scripts in every page of a tab
+// that shiftedTab opens: it moves the page's Date by the milliseconds it
+// is formatted with, and window.shiftClock(ms) moves it further.
+const clockScript = `(() => {
+  const Real = Date;
+  let shift = %d;
+  window.shiftClock = (ms) => { shift += ms; };
+  const now = () => Real.now() + shift;
+  window.Date = class extends Real {
+    constructor(...args) { if (args.length) super(...args); else super(now()); }
+    static now() { return now(); }
+  };
+})();`
+
+// shiftedTab opens a tab for at most d whose pages see a clock shift
+// milliseconds ahead of the real one (behind when negative).
+func (e *env) shiftedTab(d time.Duration, shift int) context.Context {
+	e.t.Helper()
+
+	ctx := e.tab(d)
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: fmt.Sprintf(clockScript, shift)})
+	if err != nil {
+		e.t.Fatalf("shift the clock: %v", err)
+	}
+	return ctx
 }
 
 // tab opens a new tab (with its own sessionStorage) for at most d.
@@ -214,21 +244,39 @@ func (e *env) goTo(ctx context.Context, hash, sel string) {
 func (e *env) screenshot(ctx context.Context, name string) {
 	e.t.Helper()
 
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	e.shoot(ctx, name+"-desktop", 1280, 900)
+	e.shoot(ctx, name+"-narrow", 390, 844)
+	e.run(ctx, "reset viewport", chromedp.EmulateViewport(1280, 900))
+}
+
+// screenshotDark writes the page at a desktop width in the dark colour
+// scheme.
+func (e *env) screenshotDark(ctx context.Context, name string) {
+	e.t.Helper()
+
+	dark := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{
+		{Name: "prefers-color-scheme", Value: "dark"}}}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, dark); err != nil {
+		e.t.Fatalf("emulate the dark scheme: %v", err)
+	}
+	e.shoot(ctx, name+"-dark", 1280, 900)
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		e.t.Fatalf("end the dark scheme: %v", err)
+	}
+}
+
+// shoot writes the whole page at a viewport of w×h pixels to name.png.
+func (e *env) shoot(ctx context.Context, name string, w, h int64) {
+	e.t.Helper()
+
+	if err := os.MkdirAll(e.shots, 0o755); err != nil {
 		e.t.Fatal(err)
 	}
-	for _, size := range []struct {
-		suffix string
-		w, h   int64
-	}{{"desktop", 1280, 900}, {"narrow", 390, 844}} {
-		e.run(ctx, "resize", chromedp.EmulateViewport(size.w, size.h), chromedp.Sleep(100*time.Millisecond))
-		png := get(e, ctx, chromedp.FullScreenshot(100))
-		path := filepath.Join(screenshotDir, fmt.Sprintf("%s-%s.png", name, size.suffix))
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			e.t.Fatal(err)
-		}
+	e.run(ctx, "resize", chromedp.EmulateViewport(w, h), chromedp.Sleep(100*time.Millisecond))
+	png := get(e, ctx, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(e.shots, name+".png"), png, 0o644); err != nil {
+		e.t.Fatal(err)
 	}
-	e.run(ctx, "reset viewport", chromedp.EmulateViewport(1280, 900))
 }
 
 // get runs a and returns its value; it fails the test on an error.
@@ -253,6 +301,39 @@ func (e *env) count(ctx context.Context, sel string) int {
 	e.t.Helper()
 	b, _ := json.Marshal(sel)
 	return get(e, ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%s).length", b)))
+}
+
+// waitFor waits until the JavaScript expression js is true in the page.
+func (e *env) waitFor(ctx context.Context, what, js string, timeout time.Duration) {
+	e.t.Helper()
+
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(timeout),
+		chromedp.WithPollingInterval(50*time.Millisecond)))
+	if err != nil {
+		e.t.Fatalf("waiting until %s: %v", what, err)
+	}
+}
+
+// events lists the audit events that query (e.g. "action=code.read")
+// selects, newest first.
+func (e *env) events(query string) []map[string]any {
+	e.t.Helper()
+
+	status, body := e.call("GET", "/v1/audit?limit=1000&"+query, e.admin, nil)
+	if status != http.StatusOK {
+		e.t.Fatalf("GET /v1/audit?%s: %d %v", query, status, body)
+	}
+	var out []map[string]any
+	for _, ev := range body["events"].([]any) {
+		out = append(out, ev.(map[string]any))
+	}
+	return out
+}
+
+// codeReads is how many code reads of endpoint name the audit trail holds.
+func (e *env) codeReads(name string) int {
+	e.t.Helper()
+	return len(e.events("action=code.read&endpoint=" + name))
 }
 
 // submit clicks the submit button of the form sel selects, as a person

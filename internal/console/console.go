@@ -8,6 +8,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"strings"
 )
 
 // Prefix is the path the console is served under.
@@ -33,6 +34,25 @@ func Handler() http.Handler {
 		panic("console: embedded files missing: " + err.Error())
 	}
 	return secure(http.StripPrefix(Prefix, http.FileServerFS(files)))
+}
+
+// Wrap puts the console in front of api: paths under Prefix are the
+// console's, "/" and "/ui" redirect there, and every other path goes to
+// api untouched. The console's answers, redirects included, carry the
+// security headers.
+func Wrap(api http.Handler) http.Handler {
+	ui := Handler()
+	home := secure(http.RedirectHandler(Prefix, http.StatusFound))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/" || r.URL.Path == strings.TrimSuffix(Prefix, "/"):
+			home.ServeHTTP(w, r)
+		case strings.HasPrefix(r.URL.Path, Prefix):
+			ui.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 }
 
 // secure sets the security headers before next writes anything.

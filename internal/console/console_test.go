@@ -10,23 +10,32 @@ import (
 )
 
 // TestHandlerSetsSecurityHeaders checks every kind of console answer: a
-// page, a module, a style sheet, a missing file and a redirect.
+// page, a module, a style sheet, a missing file and the redirects, as
+// Wrap serves them in front of the API.
 func TestHandlerSetsSecurityHeaders(t *testing.T) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-From", "api")
+	})
+	h := Wrap(api)
+
 	tests := []struct {
 		path        string
 		status      int
 		contentType string
+		location    string
 	}{
-		{"/ui/", http.StatusOK, "text/html"},
-		{"/ui/app.js", http.StatusOK, "text/javascript"},
-		{"/ui/style.css", http.StatusOK, "text/css"},
-		{"/ui/no-such-file", http.StatusNotFound, ""},
-		{"/ui/index.html", http.StatusMovedPermanently, ""},
+		{"/ui/", http.StatusOK, "text/html", ""},
+		{"/ui/app.js", http.StatusOK, "text/javascript", ""},
+		{"/ui/style.css", http.StatusOK, "text/css", ""},
+		{"/ui/no-such-file", http.StatusNotFound, "", ""},
+		{"/ui/index.html", http.StatusMovedPermanently, "", "./"},
+		{"/", http.StatusFound, "", Prefix},
+		{"/ui", http.StatusFound, "", Prefix},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
 
 			if rec.Code != tt.status {
 				t.Fatalf("status = %d, want %d", rec.Code, tt.status)
@@ -34,7 +43,33 @@ func TestHandlerSetsSecurityHeaders(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, tt.contentType) {
 				t.Errorf("Content-Type = %q, want %q", ct, tt.contentType)
 			}
+			if got := rec.Header().Get("Location"); got != tt.location {
+				t.Errorf("Location = %q, want %q", got, tt.location)
+			}
+			if rec.Header().Get("X-From") != "" {
+				t.Error("a console path reached the API")
+			}
 			checkSecurityHeaders(t, rec.Header())
+		})
+	}
+}
+
+// TestWrapLeavesOtherPathsToTheAPI checks that paths outside the console
+// reach the API as they came.
+func TestWrapLeavesOtherPathsToTheAPI(t *testing.T) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-From", "api "+r.URL.Path)
+	})
+	h := Wrap(api)
+
+	for _, path := range []string{"/healthz", "/v1/endpoints", "/uix", "/openapi.yaml"} {
+		t.Run(path, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+
+			if got := rec.Header().Get("X-From"); got != "api "+path {
+				t.Errorf("X-From = %q, want the API to answer %s", got, path)
+			}
 		})
 	}
 }

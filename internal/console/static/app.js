@@ -19,12 +19,16 @@ const routes = [
 ];
 
 let cleanups = [];
+let generation = 0;
 
-// render shows the page the hash names, or the sign-in form.
-function render(message = '') {
+// render shows the page the hash names, or the sign-in form. With focus
+// set, the page's heading takes the focus once it is there, so that a
+// keyboard or screen reader user starts at the new page.
+async function render(message = '', focus = false) {
   for (const fn of cleanups) fn();
   cleanups = [];
   main.replaceChildren();
+  const mine = ++generation;
 
   if (!session.token) {
     nav.hidden = true;
@@ -44,18 +48,31 @@ function render(message = '') {
     return;
   }
 
+  // A page that loads before it draws asks live() first: the person may
+  // have moved on meanwhile, and the page must not draw into the next one.
+  const live = () => mine === generation;
   const page = {
     main,
     admin: session.admin,
-    onCleanup: (fn) => cleanups.push(fn),
-    fail,
-    reload: () => setTimeout(render),
+    live,
+    onCleanup: (fn) => (live() ? cleanups.push(fn) : fn()),
+    fail: (err) => live() && fail(err),
+    reload: () => setTimeout(() => render('', true)),
   };
   const params = re.exec(location.hash).slice(1).map(decodeURIComponent);
-  show(page, ...params);
   for (const a of nav.querySelectorAll('a')) {
     a.toggleAttribute('aria-current', location.hash.startsWith(a.getAttribute('href')));
   }
+  await show(page, ...params);
+  if (focus && live()) focusHeading();
+}
+
+// focusHeading moves the focus to the page's main heading.
+function focusHeading() {
+  const heading = main.querySelector('h1');
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus();
 }
 
 // fail shows an API error; a refused token signs the person out.
@@ -84,8 +101,10 @@ function signIn(message) {
     try {
       const role = await whoIs(token);
       session.start(token, role);
-      location.hash = role === 'admin' ? '#/enroll' : '#/endpoints';
-      render();
+      const home = role === 'admin' ? '#/enroll' : '#/endpoints';
+      // A new hash renders the page through hashchange; the same one does not.
+      if (location.hash === home) render('', true);
+      else location.hash = home;
     } catch (err) {
       document.getElementById('token-input-error').textContent =
         err.status === 401 ? 'That token is not valid (unknown, expired or revoked).' : err.message;
@@ -106,5 +125,5 @@ document.getElementById('sign-out').addEventListener('click', () => {
   // Reload so that nothing read with the token stays in the page's memory.
   location.reload();
 });
-window.addEventListener('hashchange', () => render());
+window.addEventListener('hashchange', () => render('', true));
 render();

@@ -26,12 +26,12 @@ export function auditPage(page) {
         table('Audit events, newest first', ['Time', 'Action', 'Outcome', 'Endpoint', 'Token', 'Address', 'Detail'],
           body.events.map((e) => [when(e.time), e.action, e.outcome, e.endpoint || '',
             e.token_name || e.token_id || '', e.remote_addr || '', e.detail || ''])));
-      return body.next_cursor;
+      return body.next_cursor || '';
     } catch (err) {
       if (err.status !== 400) page.fail(err);
       else setError(['since', 'until', 'endpoint', 'token'].map((k) => `audit-${k}`)
         .find((id) => err.message.includes(id.slice(6))) || endpoint.id, err.message);
-      return '';
+      return null;
     }
   });
 

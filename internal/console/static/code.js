@@ -9,89 +9,169 @@ import { h, field, setError } from './dom.js';
 // fetching codes.
 const idleLimit = 3 * 60 * 1000;
 
-// deadlineOf is when, on this browser's clock, the code stops being valid.
-// valid_until is the server's step boundary; when this browser's clock
-// disagrees with the server's by more than the rounding of
-// seconds_remaining, the countdown goes by seconds_remaining instead.
-function deadlineOf(c, receivedAt) {
-  const until = Date.parse(c.valid_until);
-  const byServer = receivedAt + c.seconds_remaining * 1000;
-  return Math.abs(until - byServer) <= 1500 ? until : byServer + 500;
+// minGap is the least time between the starts of two code reads, so that
+// no disagreement of clocks can make the panel read in a loop.
+const minGap = 1000;
+
+// idleMessage is shown when the panel stops for want of activity.
+const idleMessage = 'Stopped after a few idle minutes: every code read is audited. ' +
+  'Show the code again when you need it.';
+
+// clockSkew estimates how far this browser's clock runs ahead of the
+// server's (negative: behind), in milliseconds. Each answer bounds it: the
+// server made the code at some moment between the request's sending and
+// the answer's arrival, with between seconds_remaining and
+// seconds_remaining + 1 seconds of the step left. The estimate is the
+// offset nearest to zero that all answers allow, so clocks that agree get
+// the server's step boundary exactly.
+function clockSkew() {
+  let lo = -Infinity;
+  let hi = Infinity;
+  return {
+    get ms() { return lo > 0 ? lo : hi < 0 ? hi : 0; },
+    add(c, sentAt, receivedAt) {
+      const until = Date.parse(c.valid_until);
+      const l = sentAt - until + c.seconds_remaining * 1000;
+      const u = receivedAt - until + (c.seconds_remaining + 1) * 1000;
+      if (l > hi || u < lo) {
+        // A clock was set meanwhile; the earlier answers no longer count.
+        [lo, hi] = [l, u];
+        return;
+      }
+      [lo, hi] = [Math.max(lo, l), Math.min(hi, u)];
+    },
+  };
 }
 
-// codePanel returns the panel of endpoint name and a function that stops it.
+// codePanel returns the panel of endpoint name, a function that stops it
+// for good and one that makes it forget the codes it has.
 export function codePanel(name, onError) {
   const code = h('output', { class: 'code', id: 'code', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const countdown = h('span', { id: 'countdown', 'aria-live': 'polite', 'aria-atomic': 'true' });
   const next = h('span', { id: 'next-code' });
   const status = h('p', { class: 'status', id: 'code-status', role: 'status' });
   const button = h('button', { type: 'button', id: 'show-code', onclick: () => start() }, 'Show code');
-  const shown = h('div', { class: 'code-box', hidden: true },
+  const box = h('div', { class: 'code-box', hidden: true },
     code,
     h('p', {}, 'Valid for ', countdown, ' · next: ', next));
 
-  let current = null;
-  let deadline = 0;
+  const skew = clockSkew();
+  // shown is the step on screen: its counter, code, end (valid_until) and
+  // the next step's code when the server gave it. confirmed is false while
+  // it is a step the panel moved on to by itself, before a read says so.
+  let shown = null;
+  let confirmed = false;
   let timer = 0;
+  let reading = false;
+  let readAfter = 0;
+  let run = 0;
   let lastActive = Date.now();
   const active = () => { lastActive = Date.now(); };
+  const endOf = (step) => step.until + skew.ms;
 
-  async function load() {
+  // read fetches the code once, unless a read is under way or too recent.
+  // min_valid=1 makes the server hold a read made just before its step
+  // ends until the next one begins.
+  async function read() {
+    const now = Date.now();
+    if (reading || now < readAfter) return;
+    reading = true;
+    readAfter = now + minGap;
+    const mine = run;
     try {
-      const c = await call('GET', endpointPath(name, '/code'));
-      show(c, deadlineOf(c, Date.now()));
+      const c = await call('GET', endpointPath(name, '/code?min_valid=1'));
+      if (mine === run) answered(c, now, Date.now());
     } catch (err) {
+      if (mine !== run) return;
       stop('');
       onError(err);
+    } finally {
+      if (mine === run) reading = false;
     }
   }
 
-  function show(c, until) {
-    current = c;
-    deadline = until;
-    code.textContent = c.code;
-    next.textContent = c.next ? c.next.code : '…';
-    shown.hidden = false;
-    tick();
-  }
-
-  function tick() {
-    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-    const text = `${left} s`;
-    if (countdown.textContent !== text) countdown.textContent = text;
-    if (left > 0 || document.hidden || !current) return;
-
-    if (Date.now() - lastActive > idleLimit) {
-      stop('Stopped after a few idle minutes: every code read is audited. Show the code again when you need it.');
+  // answered shows the step a read gave, unless it is older than the one
+  // on screen: the server's clock has not reached the boundary yet, so the
+  // panel asks again once the step ends as the answers now place it.
+  function answered(c, sentAt, receivedAt) {
+    skew.add(c, sentAt, receivedAt);
+    const step = { counter: c.counter, code: c.code, until: Date.parse(c.valid_until), next: c.next };
+    if (shown && step.counter < shown.counter) {
+      readAfter = Math.max(readAfter, endOf(step));
       return;
     }
-    // The step is over: show the next code at once, then fetch the pair
-    // after it.
-    const n = current.next;
-    if (n) show({ ...current, code: n.code, valid_until: n.valid_until, next: null },
-      deadline + current.period * 1000);
-    current = null;
-    load();
+    shown = step;
+    confirmed = true;
+    render();
+  }
+
+  // advance moves on to the next step's code when the step on screen is
+  // over, or to nothing when that one is over too (after a hidden while).
+  function advance(now) {
+    const n = shown.next;
+    const step = n &&
+      { counter: shown.counter + 1, code: n.code, until: Date.parse(n.valid_until), next: null };
+    shown = step && now < endOf(step) ? step : null;
+    confirmed = false;
+    render();
+  }
+
+  function render() {
+    setText(code, shown ? shown.code : '…');
+    setText(next, shown?.next ? shown.next.code : '…');
+    box.hidden = false;
+    showCountdown();
+  }
+
+  function showCountdown() {
+    const left = shown ? Math.max(0, Math.ceil((endOf(shown) - Date.now()) / 1000)) : 0;
+    setText(countdown, `${left} s`);
+  }
+
+  // tick runs four times a second while the panel is on; a hidden page
+  // neither moves on nor reads until it is visible again.
+  function tick() {
+    if (!timer) return;
+    showCountdown();
+    if (document.hidden || reading) return;
+
+    const now = Date.now();
+    if (shown && now >= endOf(shown)) {
+      if (now - lastActive > idleLimit) return stop(idleMessage);
+      advance(now);
+    }
+    if (!confirmed) read();
   }
 
   function start() {
     active();
     status.textContent = '';
-    clearInterval(timer);
-    timer = setInterval(tick, 250);
-    load();
+    if (!timer) timer = setInterval(tick, 250);
+    tick();
+  }
+
+  // reset forgets the codes shown, after the secret changed; a running
+  // panel reads the new secret's code at once.
+  function reset() {
+    run++;
+    reading = false;
+    shown = null;
+    confirmed = false;
+    readAfter = 0;
+    if (!timer) return;
+    render();
+    tick();
   }
 
   function stop(message) {
     clearInterval(timer);
     timer = 0;
-    current = null;
+    run++;
+    reading = false;
+    shown = null;
+    confirmed = false;
     status.textContent = message;
-    if (message) {
-      code.textContent = '';
-      next.textContent = '';
-      shown.hidden = true;
-    }
+    box.hidden = true;
   }
 
   document.addEventListener('keydown', active);
@@ -105,8 +185,14 @@ export function codePanel(name, onError) {
   };
 
   const el = h('section', { class: 'card', 'aria-labelledby': 'code-title' },
-    h('h2', { id: 'code-title' }, 'Code'), button, shown, status, verifyBox(name, onError));
-  return { el, cleanup };
+    h('h2', { id: 'code-title' }, 'Code'), button, box, status, verifyBox(name, onError));
+  return { el, cleanup, reset };
+}
+
+// setText changes el's text only when it differs, so that aria-live
+// regions announce changes, not every tick.
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
 }
 
 // verifyBox checks a code against the stored secret.
@@ -127,7 +213,7 @@ function verifyBox(name, onError) {
     }
   }
 
-  return h('form', { class: 'inline', onsubmit: submit },
+  return h('form', { class: 'inline', id: 'verify-form', onsubmit: submit },
     field('Verify a code', input, 'A code from the authenticator app, to check that the secret matches.'),
     h('button', { type: 'submit' }, 'Verify'), result);
 }

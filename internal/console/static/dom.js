@@ -45,9 +45,11 @@ export function clearErrors(root) {
   for (const el of root.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
 }
 
-// table makes a table with these column headings and rows of cells.
+// table makes a table with these column headings and rows of cells. On a
+// narrow window the table scrolls sideways inside its wrapper, which takes
+// the keyboard focus so that it can be scrolled without a mouse.
 export function table(caption, headings, rows) {
-  return h('div', { class: 'scroll' },
+  return h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': caption },
     h('table', {},
       h('caption', {}, caption),
       h('thead', {}, h('tr', {}, headings.map((t) => h('th', { scope: 'col' }, t)))),
@@ -77,7 +79,8 @@ export function parseLabels(text) {
 }
 
 // pager keeps the cursors of the pages seen so far. load(cursor) shows a
-// page and resolves to its next_cursor.
+// page and resolves to its next_cursor ('' on the last page), or to null
+// when it could not load it; the pager then stays where it was.
 export function pager(load) {
   const cursors = [''];
   let page = 0;
@@ -87,6 +90,7 @@ export function pager(load) {
 
   async function go(to) {
     const nextCursor = await load(cursors[to]);
+    if (nextCursor == null) return;
     page = to;
     cursors.length = to + 1;
     if (nextCursor) cursors.push(nextCursor);

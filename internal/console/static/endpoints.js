@@ -23,11 +23,11 @@ export function endpointsPage(page) {
         table('Endpoints', ['Name', 'Issuer', 'Account', 'Labels', 'Digits / period'],
           body.endpoints.map((e) => [link(e.name), e.issuer || '', e.account || '',
             labelsText(e.labels), `${e.digits} / ${e.period} s`])));
-      return body.next_cursor;
+      return body.next_cursor || '';
     } catch (err) {
       if (err.status === 400) setError(label.id, err.message);
       else page.fail(err);
-      return '';
+      return null;
     }
   });
 
@@ -48,6 +48,7 @@ export async function endpointPage(page, name) {
   } catch (err) {
     return page.fail(err);
   }
+  if (!page.live()) return;
 
   const details = h('dl', { class: 'details', id: 'details' });
   const showDetails = (e) => details.replaceChildren(...[
@@ -61,7 +62,11 @@ export async function endpointPage(page, name) {
   page.onCleanup(panel.cleanup);
   page.main.append(h('h1', { id: 'endpoint-name' }, name), h('section', { class: 'card' }, details), panel.el);
   if (page.admin) {
-    page.main.append(editForm(page, ep, showDetails), secretForm(page, name, showDetails),
+    const replaced = (e) => {
+      showDetails(e);
+      panel.reset();
+    };
+    page.main.append(editForm(page, ep, showDetails), secretForm(page, name, replaced),
       deleteForm(page, name));
   }
 }
@@ -72,7 +77,7 @@ function editForm(page, ep, showDetails) {
   const account = h('input', { id: 'edit-account', value: ep.account || '' });
   const labels = h('textarea', { id: 'edit-labels', rows: 4, spellcheck: 'false' });
   labels.value = labelsText(ep.labels);
-  const done = h('p', { role: 'status' });
+  const done = h('p', { role: 'status', id: 'edit-done' });
   const formError = h('p', { class: 'error', role: 'alert' });
 
   async function submit(e) {
@@ -103,12 +108,12 @@ function editForm(page, ep, showDetails) {
   return form;
 }
 
-// secretForm replaces the secret.
-function secretForm(page, name, showDetails) {
+// secretForm replaces the secret; replaced gets the endpoint afterwards.
+function secretForm(page, name, replaced) {
   const sources = secretSources('replace');
   page.onCleanup(sources.cleanup);
   const opt = optionalFields('replace');
-  const result = h('div', {});
+  const result = h('div', { id: 'replace-result' });
   const formError = h('p', { class: 'error', role: 'alert' });
 
   async function submit(e) {
@@ -118,7 +123,7 @@ function secretForm(page, name, showDetails) {
     result.replaceChildren();
     try {
       const ep = await call('PUT', endpointPath(name, '/secret'), { ...sources.body(), ...optionalBody(opt) });
-      showDetails(ep);
+      replaced(ep);
       result.replaceChildren(ep.qr_png ? generated(ep) : h('p', { role: 'status' }, 'Secret replaced.'));
     } catch (err) {
       if (err.status === 401) return page.fail(err);

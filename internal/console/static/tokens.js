@@ -10,10 +10,10 @@ export function tokensPage(page) {
       list.replaceChildren(table('Tokens', ['Name', 'Role', 'Scopes', 'Created', 'Expires', 'ID', ''],
         body.tokens.map((t) => [t.name, t.role, (t.scopes || []).join(' '), when(t.created_at),
           when(t.expires_at) || 'never', h('code', {}, t.id), revokeButton(t)])));
-      return body.next_cursor;
+      return body.next_cursor || '';
     } catch (err) {
       page.fail(err);
-      return '';
+      return null;
     }
   });
 
