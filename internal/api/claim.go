@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -21,6 +22,11 @@ type claimRequest struct {
 	Wait     *string `json:"wait"`
 }
 
+// claimAttempts is how many times a claim builds its bounds and tries to
+// reserve a step: once more when a new secret replaced the endpoint's
+// between the lookup and the reservation.
+const claimAttempts = 2
+
 // claimCode hands out a code that no earlier claim on the endpoint got: it
 // reserves a time step in the database at once, waits for the step to
 // begin, and answers with its code.
@@ -31,30 +37,57 @@ func (s *Server) claimCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	minValid, wait, err := claimParams(r, e.Period)
-	if err != nil {
+	var req claimRequest
+	if err := decodeOptionalJSON(r, &req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 
-	now := s.clock.Now()
-	earliest, latest := claimBounds(now, e.Period, minValid, wait)
-	reserved, step, err := s.store.ClaimStep(r.Context(), e.Name, earliest, latest)
+	reserved, step, err := s.reserveStep(w, r, e, req)
 	if err != nil {
-		s.writeError(w, r, claimError(w, r, err, e.Name, now, step, e.Period))
+		s.writeError(w, r, err)
 		return
 	}
 
 	s.answerClaim(w, r, reserved, step)
 }
 
-// claimParams reads and checks the claim's body.
-func claimParams(r *http.Request, period int) (minValid, wait time.Duration, err error) {
-	var req claimRequest
-	if err := decodeOptionalJSON(r, &req); err != nil {
-		return 0, 0, err
+// reserveStep reserves the step of a claim of e and returns the endpoint
+// as it stood then. The bounds are built from e's period; when the store
+// finds that another secret replaced e's since it was read (perhaps with
+// another period), it reserves nothing and returns the endpoint as it
+// stands, and the claim is built again from that.
+func (s *Server) reserveStep(w http.ResponseWriter, r *http.Request, e store.Endpoint,
+	req claimRequest) (store.Endpoint, uint64, error) {
+	for range claimAttempts {
+		minValid, wait, err := claimLimits(req, e.Period)
+		if err != nil {
+			return store.Endpoint{}, 0, err
+		}
+
+		now := s.clock.Now()
+		earliest, latest := claimBounds(now, e.Period, minValid, wait)
+		current, step, err := s.store.ClaimStep(r.Context(), e, earliest, latest)
+		switch {
+		case err == nil:
+			return current, step, nil
+		case !errors.Is(err, store.ErrNoFreeStep):
+			return store.Endpoint{}, 0, notFoundAs(err, "endpoint", e.Name)
+		case sameSecret(current, e):
+			return store.Endpoint{}, 0, claimRefused(w, r, now, step, e.Period)
+		}
+		e = current
 	}
 
+	noteDetail(r, "the endpoint's secret was replaced during each of %d attempts to reserve "+
+		"a time step", claimAttempts)
+	return store.Endpoint{}, 0, fail(codeUnavailable, "the endpoint's secret was replaced "+
+		"again and again while this claim tried to reserve a code; claim again")
+}
+
+// claimLimits checks the claim's body against the endpoint's period and
+// returns its min_valid and its wait.
+func claimLimits(req claimRequest, period int) (minValid, wait time.Duration, err error) {
 	wait = time.Duration(period) * time.Second
 	if req.Wait != nil {
 		wait, err = time.ParseDuration(*req.Wait)
@@ -88,23 +121,29 @@ func claimBounds(now time.Time, period int, minValid, wait time.Duration) (earli
 	return earliest, uint64((since + wait) / p)
 }
 
-// claimError explains a claim that reserved nothing. When no step was free
-// within the wait it says when to come back: the whole seconds until the
-// step that would have been reserved begins.
-func claimError(w http.ResponseWriter, r *http.Request, err error, name string,
-	now time.Time, step uint64, period int) error {
-	if !errors.Is(err, store.ErrNoFreeStep) {
-		return notFoundAs(err, "endpoint", name)
-	}
+// sameSecret reports whether a and b are the endpoint with the same
+// secret: a claim's bounds and code hold only for the secret they were
+// made for.
+func sameSecret(a, b store.Endpoint) bool {
+	return a.Period == b.Period && bytes.Equal(a.SealedSecret, b.SealedSecret)
+}
 
+// claimRefused explains a claim that found no free step within its wait,
+// and says when to come back: the whole seconds until the step that would
+// have been reserved begins. The step may be out of reach because other
+// claims took the steps before it, or because min_valid ruled out the
+// current one; the detail holds for both.
+func claimRefused(w http.ResponseWriter, r *http.Request, now time.Time, step uint64,
+	period int) error {
 	begins := time.Unix(int64(step)*int64(period), 0)
-	retry := int(math.Ceil(begins.Sub(now).Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(max(retry, 1)))
+	retry := max(int(math.Ceil(begins.Sub(now).Seconds())), 1)
+	w.Header().Set("Retry-After", strconv.Itoa(retry))
 	noteDetail(r, "no free time step within the wait; step %d begins in %d s", step, retry)
 
 	return fail(codeCodeAlreadyClaimed, fmt.Sprintf(
-		"every code within the wait was claimed already; the next free one is valid in "+
-			"%d s: retry then, or claim with a longer wait", retry))
+		"the wait ends before the next free code, one that no other claim got and that "+
+			"has min_valid seconds left; it is valid in %d s: retry then, or claim with "+
+			"a longer wait", retry))
 }
 
 // answerClaim waits until the reserved step begins and answers its code. A
@@ -122,13 +161,67 @@ func (s *Server) answerClaim(w http.ResponseWriter, r *http.Request, e store.End
 		s.writeError(w, r, fmt.Errorf("code of endpoint %q: %w", e.Name, err))
 		return
 	}
-	if err := s.sleepUntil(r.Context(), code.ValidFrom); err != nil {
-		s.writeWaitError(w, r, err)
-		return
+
+	if code.ValidFrom.After(s.clock.Now()) {
+		if err := s.awaitStep(r, e, step, code.ValidFrom); err != nil {
+			s.writeClaimWaitError(w, r, err, step)
+			return
+		}
 	}
 
 	noteDetail(r, "time step %d", step)
 	writeJSON(w, http.StatusOK, claimAnswer(e, key, code, s.clock.Now()))
+}
+
+// awaitStep waits until the reserved step of e begins at begins, and then
+// makes sure that e's secret still stands: a secret replaced during the
+// wait would make the code of the old one useless. Until the answer, the
+// audit detail names the reserved step, so that the record of a claim
+// that ends during the wait tells which step was lost.
+func (s *Server) awaitStep(r *http.Request, e store.Endpoint, step uint64,
+	begins time.Time) error {
+	noteDetail(r, "reserved time step %d", step)
+	if err := s.sleepUntil(r.Context(), begins); err != nil {
+		return err
+	}
+	return s.secretStands(r, e, step)
+}
+
+// secretStands checks in the database, past any cache, that the endpoint
+// still has e's secret; step is the claim's, for the audit detail.
+func (s *Server) secretStands(r *http.Request, e store.Endpoint, step uint64) error {
+	current, err := s.store.GetEndpoint(r.Context(), e.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		noteDetail(r, "reserved time step %d; the endpoint was deleted during the wait", step)
+		return fail(codeNotFound, fmt.Sprintf(
+			"endpoint %q was deleted while this claim waited for its code", e.Name))
+	case err != nil:
+		return fmt.Errorf("read endpoint %q after the wait: %w", e.Name, err)
+	case !sameSecret(current, e):
+		noteDetail(r, "reserved time step %d; the secret was replaced during the wait", step)
+		return fail(codeUnavailable, "the endpoint's secret was replaced while this claim "+
+			"waited, so the code it waited for is of no use; claim again")
+	}
+	return nil
+}
+
+// writeClaimWaitError answers a claim whose wait for step ended without
+// its code. A client that went away gets no answer; its step is simply
+// never handed out.
+func (s *Server) writeClaimWaitError(w http.ResponseWriter, r *http.Request, err error,
+	step uint64) {
+	switch {
+	case errors.Is(err, ErrShuttingDown):
+		noteDetail(r, "reserved time step %d; the server shut down before it began", step)
+		writeProblem(w, r, fail(codeUnavailable, fmt.Sprintf(
+			"the server is shutting down and stopped waiting for time step %d, which no "+
+				"claim will get; claim again", step)))
+	case r.Context().Err() != nil:
+		return
+	default:
+		s.writeError(w, r, err)
+	}
 }
 
 // claimAnswer is the body of a granted claim: a code answer without next.

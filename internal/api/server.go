@@ -51,10 +51,16 @@ type Store interface {
 	ListEvents(ctx context.Context, q store.EventQuery) ([]store.Event, error)
 
 	// ClaimStep reserves the earliest step not before earliest and later
-	// than every step reserved so far; past latest it reserves nothing and
-	// returns store.ErrNoFreeStep with the step it would have reserved.
-	ClaimStep(ctx context.Context, name string, earliest, latest uint64) (
+	// than every step reserved so far, while the endpoint still has e's
+	// period and sealed secret. Past latest, or once another secret
+	// replaced e's, it reserves nothing and returns store.ErrNoFreeStep
+	// with the endpoint as it stands and the step it would have reserved.
+	ClaimStep(ctx context.Context, e store.Endpoint, earliest, latest uint64) (
 		store.Endpoint, uint64, error)
+
+	// GetEndpoint reads the endpoint from the database, past any cache: a
+	// claim that waited checks with it that its secret still stands.
+	GetEndpoint(ctx context.Context, name string) (store.Endpoint, error)
 }
 
 // Lookups answers the two lookups that authenticate every request. The

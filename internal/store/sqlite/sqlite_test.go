@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -246,14 +247,15 @@ func TestConcurrentClaims(t *testing.T) {
 
 	db := openMigrated(t, newPath(t))
 	e := newEndpoint("crowded")
-	if _, err := db.CreateEndpoint(t.Context(), e, createEvent(e)); err != nil {
+	e, err := db.CreateEndpoint(t.Context(), e, createEvent(e))
+	if err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
 
 	steps := make([]uint64, claimers)
 	errs := race(claimers, func(i int) error {
 		var err error
-		_, steps[i], err = db.ClaimStep(t.Context(), e.Name, 1000, 2000)
+		_, steps[i], err = db.ClaimStep(t.Context(), e, 1000, 2000)
 		return err
 	})
 
@@ -551,6 +553,76 @@ func TestPrefixEnd(t *testing.T) {
 		if end != tt.end || ok != tt.ok {
 			t.Errorf("prefixEnd(%q) = %q, %v; want %q, %v", tt.prefix, end, ok, tt.end, tt.ok)
 		}
+	}
+}
+
+func TestHoldsEndpoints(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name    string
+		setUp   func(t *testing.T, path string) *DB
+		holds   bool
+		unknown bool
+	}{
+		{"a store never migrated tells nothing", func(t *testing.T, path string) *DB {
+			return open(t, path)
+		}, false, true},
+		{"a migrated store without endpoints holds none", func(t *testing.T, path string) *DB {
+			return openMigrated(t, path)
+		}, false, false},
+		{"a store with an endpoint holds one", func(t *testing.T, path string) *DB {
+			db := openMigrated(t, path)
+			e := newEndpoint("held")
+			if _, err := db.CreateEndpoint(t.Context(), e, createEvent(e)); err != nil {
+				t.Fatalf("CreateEndpoint: %v", err)
+			}
+			return db
+		}, true, false},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db := tt.setUp(t, newPath(t))
+
+			holds, err := db.HoldsEndpoints(t.Context())
+
+			if unknown := errors.Is(err, store.ErrSchemaNotCurrent); unknown != tt.unknown {
+				t.Fatalf("HoldsEndpoints: %v; want ErrSchemaNotCurrent: %v", err, tt.unknown)
+			}
+			if !tt.unknown && (err != nil || holds != tt.holds) {
+				t.Errorf("HoldsEndpoints = %v, %v; want %v", holds, err, tt.holds)
+			}
+		})
+	}
+}
+
+func TestClaimedStepsHoldsTheClaimedEndpointsOnly(t *testing.T) {
+	t.Parallel()
+	db := openMigrated(t, newPath(t))
+
+	for _, name := range []string{"claimed", "unclaimed"} {
+		e := newEndpoint(name)
+		if _, err := db.CreateEndpoint(t.Context(), e, createEvent(e)); err != nil {
+			t.Fatalf("CreateEndpoint: %v", err)
+		}
+	}
+	claimed, err := db.GetEndpoint(t.Context(), "claimed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, _, err := db.ClaimStep(t.Context(), claimed, 1000, 2000); err != nil {
+			t.Fatalf("ClaimStep: %v", err)
+		}
+	}
+
+	steps, err := db.ClaimedSteps(t.Context())
+
+	want := map[string]int64{"claimed": 1001}
+	if err != nil || !maps.Equal(steps, want) {
+		t.Errorf("ClaimedSteps = %v, %v; want %v", steps, err, want)
 	}
 }
 

@@ -3,35 +3,36 @@ package storetest
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/totpvault/totpvault/internal/store"
 )
 
-// claim reserves a step or stops t.
-func claim(t *testing.T, s Store, name string, earliest, latest uint64) uint64 {
+// claim reserves a step of e or stops t.
+func claim(t *testing.T, s Store, e store.Endpoint, earliest, latest uint64) uint64 {
 	t.Helper()
 
-	e, step, err := s.ClaimStep(t.Context(), name, earliest, latest)
+	got, step, err := s.ClaimStep(t.Context(), e, earliest, latest)
 	if err != nil {
-		t.Fatalf("ClaimStep(%q, %d, %d): %v", name, earliest, latest, err)
+		t.Fatalf("ClaimStep(%q, %d, %d): %v", e.Name, earliest, latest, err)
 	}
-	if e.Name != name || len(e.SealedSecret) == 0 {
-		t.Fatalf("ClaimStep returned endpoint %q without its secret", e.Name)
+	if got.Name != e.Name || len(got.SealedSecret) == 0 {
+		t.Fatalf("ClaimStep returned endpoint %q without its secret", got.Name)
 	}
 	return step
 }
 
 func testClaimSteps(t *testing.T, s Store) {
-	createEndpoint(t, s, newEndpoint("claimed"))
+	e := createEndpoint(t, s, newEndpoint("claimed"))
 
 	got := []uint64{
-		claim(t, s, "claimed", 100, 200),
-		claim(t, s, "claimed", 100, 200),
-		claim(t, s, "claimed", 100, 200),
-		claim(t, s, "claimed", 150, 200), // the earliest moved past the queue
-		claim(t, s, "claimed", 120, 200), // the earliest fell behind the queue
+		claim(t, s, e, 100, 200),
+		claim(t, s, e, 100, 200),
+		claim(t, s, e, 100, 200),
+		claim(t, s, e, 150, 200), // the earliest moved past the queue
+		claim(t, s, e, 120, 200), // the earliest fell behind the queue
 	}
 	if want := []uint64{100, 101, 102, 150, 151}; !slices.Equal(got, want) {
 		t.Errorf("steps %v, want %v", got, want)
@@ -39,26 +40,27 @@ func testClaimSteps(t *testing.T, s Store) {
 }
 
 func testClaimRefused(t *testing.T, s Store) {
-	createEndpoint(t, s, newEndpoint("full"))
-	claim(t, s, "full", 10, 11)
-	claim(t, s, "full", 10, 11)
+	e := createEndpoint(t, s, newEndpoint("full"))
+	claim(t, s, e, 10, 11)
+	claim(t, s, e, 10, 11)
 
-	_, next, err := s.ClaimStep(t.Context(), "full", 10, 11)
+	got, next, err := s.ClaimStep(t.Context(), e, 10, 11)
 	if !errors.Is(err, store.ErrNoFreeStep) || next != 12 {
 		t.Fatalf("a third claim gave step %d, %v; want 12 and ErrNoFreeStep", next, err)
 	}
-	if step := claim(t, s, "full", 10, 12); step != 12 {
+	checkEndpoint(t, "the refused claim's endpoint", got, e)
+	if step := claim(t, s, e, 10, 12); step != 12 {
 		t.Errorf("the refusal reserved something: the next claim got %d, want 12", step)
 	}
 
-	_, _, err = s.ClaimStep(t.Context(), "missing", 10, 11)
+	_, _, err = s.ClaimStep(t.Context(), newEndpoint("missing"), 10, 11)
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a claim on a missing endpoint: %v, want ErrNotFound", err)
 	}
 }
 
 func testClaimConcurrent(t *testing.T, s Store) {
-	createEndpoint(t, s, newEndpoint("busy"))
+	e := createEndpoint(t, s, newEndpoint("busy"))
 
 	const claimers = 40
 	var (
@@ -68,7 +70,7 @@ func testClaimConcurrent(t *testing.T, s Store) {
 	)
 	for range claimers {
 		wg.Go(func() {
-			_, step, err := s.ClaimStep(t.Context(), "busy", 1000, 1029)
+			_, step, err := s.ClaimStep(t.Context(), e, 1000, 1029)
 			switch {
 			case errors.Is(err, store.ErrNoFreeStep):
 			case err != nil:
@@ -94,26 +96,64 @@ func testClaimConcurrent(t *testing.T, s Store) {
 
 func testClaimAfterReplace(t *testing.T, s Store) {
 	e := createEndpoint(t, s, newEndpoint("rekeyed"))
-	claim(t, s, "rekeyed", 500, 600)
-	claim(t, s, "rekeyed", 500, 600)
+	claim(t, s, e, 500, 600)
+	claim(t, s, e, 500, 600)
 
 	e.SealedSecret = []byte("another sealed secret")
-	if _, err := s.ReplaceSecret(t.Context(), e,
-		newEvent(store.ActionSecretReplace, e.Name)); err != nil {
+	e, err := s.ReplaceSecret(t.Context(), e, newEvent(store.ActionSecretReplace, e.Name))
+	if err != nil {
 		t.Fatal(err)
 	}
 
-	if step := claim(t, s, "rekeyed", 500, 600); step != 500 {
+	if step := claim(t, s, e, 500, 600); step != 500 {
 		t.Errorf("after a new secret the claim got step %d, want 500", step)
 	}
 }
 
 func testClaimEndpointsApart(t *testing.T, s Store) {
-	createEndpoints(t, s, "left", "right")
-	claim(t, s, "left", 7, 9)
-	claim(t, s, "left", 7, 9)
+	left := createEndpoint(t, s, newEndpoint("left"))
+	right := createEndpoint(t, s, newEndpoint("right"))
+	claim(t, s, left, 7, 9)
+	claim(t, s, left, 7, 9)
 
-	if step := claim(t, s, "right", 7, 9); step != 7 {
+	if step := claim(t, s, right, 7, 9); step != 7 {
 		t.Errorf("a claim on another endpoint got step %d, want 7", step)
+	}
+}
+
+func testClaimStaleSecret(t *testing.T, s Store) {
+	tests := []struct {
+		name   string
+		period int
+	}{
+		{"a new secret with another period", 60},
+		{"a new secret with the same period", 30},
+	}
+
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := createEndpoint(t, s, newEndpoint("stale-"+strconv.Itoa(tt.period)))
+			claim(t, s, old, 100, 200)
+
+			changed := old
+			changed.Period, changed.SealedSecret = tt.period, []byte("a newer sealed secret")
+			changed, err := s.ReplaceSecret(t.Context(), changed,
+				newEvent(store.ActionSecretReplace, old.Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// Bounds built from the old secret reserve nothing, and the
+			// endpoint returned is the one to build them from again.
+			got, _, err := s.ClaimStep(t.Context(), old, 100, 200)
+			if !errors.Is(err, store.ErrNoFreeStep) {
+				t.Fatalf("a claim for the old secret: %v, want ErrNoFreeStep", err)
+			}
+			checkEndpoint(t, "the endpoint of the refused claim", got, changed)
+
+			if step := claim(t, s, got, 40, 50); step != 40 {
+				t.Errorf("the claim for the new secret got step %d, want 40", step)
+			}
+		})
 	}
 }
