@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -40,6 +41,7 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 
 	log := cfg.newLogger(errOut)
 	log.Info("starting", slog.Any("config", cfg.Redacted()))
+	tuneGC(env)
 
 	keys, err := cfg.keyring(log)
 	if err != nil {
@@ -78,13 +80,32 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 	return serveHTTP(ctx, srv, ln, cfg, log)
 }
 
+// gcPercent is the garbage collector's GOGC when the environment sets none.
+// A server's live heap is small (a few MiB besides the lookups cache), so
+// under load the runtime's 100 collects very often: 400 costs some MiB
+// more and saves a fifth of the CPU of a code read (see bench/RESULTS.md).
+const gcPercent = 400
+
+// tuneGC sets gcPercent unless the environment sets GOGC, which the
+// runtime has read already.
+func tuneGC(env environment) {
+	if env.getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+}
+
+// auditWriters is how many batches of audit events commit at once: with
+// two, a batch gathers while the one before it commits, so the server
+// does not wait idle on the database (see bench/RESULTS.md).
+const auditWriters = 2
+
 // startAudit starts the group-commit writer of audit events and, when a
 // retention is set, the pruner of old events.
 func startAudit(ctx context.Context, db backend, cfg Config, log *slog.Logger) *audit.Batcher {
 	if cfg.AuditRetention > 0 {
 		go audit.Pruner{Sink: db, Retention: cfg.AuditRetention, Log: log}.Run(ctx)
 	}
-	return audit.NewBatcher(db, log, audit.Options{})
+	return audit.NewBatcher(db, log, audit.Options{Writers: auditWriters})
 }
 
 // closeAudit writes the audit events still queued, for at most
