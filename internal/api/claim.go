@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/totpvault/totpvault/internal/store"
@@ -43,7 +42,7 @@ func (s *Server) claimCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	reserved, step, err := s.reserveStep(w, r, e, req)
+	reserved, step, err := s.reserveStep(r, e, req)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -57,8 +56,8 @@ func (s *Server) claimCode(w http.ResponseWriter, r *http.Request) {
 // finds that another secret replaced e's since it was read (perhaps with
 // another period), it reserves nothing and returns the endpoint as it
 // stands, and the claim is built again from that.
-func (s *Server) reserveStep(w http.ResponseWriter, r *http.Request, e store.Endpoint,
-	req claimRequest) (store.Endpoint, uint64, error) {
+func (s *Server) reserveStep(r *http.Request, e store.Endpoint, req claimRequest) (
+	store.Endpoint, uint64, error) {
 	for range claimAttempts {
 		minValid, wait, err := claimLimits(req, e.Period)
 		if err != nil {
@@ -74,7 +73,7 @@ func (s *Server) reserveStep(w http.ResponseWriter, r *http.Request, e store.End
 		case !errors.Is(err, store.ErrNoFreeStep):
 			return store.Endpoint{}, 0, notFoundAs(err, "endpoint", e.Name)
 		case sameSecret(current, e):
-			return store.Endpoint{}, 0, claimRefused(w, r, now, step, e.Period)
+			return store.Endpoint{}, 0, claimRefused(r, now, step, e.Period)
 		}
 		e = current
 	}
@@ -133,14 +132,12 @@ func sameSecret(a, b store.Endpoint) bool {
 // have been reserved begins. The step may be out of reach because other
 // claims took the steps before it, or because min_valid ruled out the
 // current one; the detail holds for both.
-func claimRefused(w http.ResponseWriter, r *http.Request, now time.Time, step uint64,
-	period int) error {
+func claimRefused(r *http.Request, now time.Time, step uint64, period int) error {
 	begins := time.Unix(int64(step)*int64(period), 0)
 	retry := max(int(math.Ceil(begins.Sub(now).Seconds())), 1)
-	w.Header().Set("Retry-After", strconv.Itoa(retry))
 	noteDetail(r, "no free time step within the wait; step %d begins in %d s", step, retry)
 
-	return fail(codeCodeAlreadyClaimed, fmt.Sprintf(
+	return retryIn(retry, codeCodeAlreadyClaimed, fmt.Sprintf(
 		"the wait ends before the next free code, one that no other claim got and that "+
 			"has min_valid seconds left; it is valid in %d s: retry then, or claim with "+
 			"a longer wait", retry))

@@ -164,6 +164,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	written()
+	s.forgetEndpoint(e.Name)
 
 	writeJSON(w, http.StatusOK, showEndpoint(updated))
 }
@@ -220,6 +221,7 @@ func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	written()
+	s.forgetEndpoint(e.Name)
 
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -254,6 +256,7 @@ func (s *Server) replaceSecret(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	written()
+	s.forgetEndpoint(e.Name)
 
 	writeJSON(w, http.StatusOK, shown.with(showEndpoint(replaced)))
 }

@@ -72,6 +72,14 @@ type Lookups interface {
 		store.Token, *store.Endpoint, error)
 }
 
+// Forgetter is what Lookups that keep records may also do: forget a
+// record at once when this server changed it, rather than a moment later,
+// when the change feed brings the news to every instance.
+type Forgetter interface {
+	EndpointChanged(name string)
+	TokensChanged()
+}
+
 // Recorder makes an audit event durable: Record returns nil only once the
 // event is committed. A request whose event cannot be recorded is refused.
 type Recorder interface {
@@ -169,6 +177,20 @@ func New(cfg Config) *Server {
 		s.maxBody = DefaultMaxBodyBytes
 	}
 	return s
+}
+
+// forgetEndpoint tells the lookups that this server changed the endpoint
+// called name, and forgetTokens that it changed a token.
+func (s *Server) forgetEndpoint(name string) {
+	if f, ok := s.lookups.(Forgetter); ok {
+		f.EndpointChanged(name)
+	}
+}
+
+func (s *Server) forgetTokens() {
+	if f, ok := s.lookups.(Forgetter); ok {
+		f.TokensChanged()
+	}
 }
 
 // StopWaiting ends every wait for a time step, now and from now on: those

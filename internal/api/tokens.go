@@ -154,6 +154,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	written()
+	s.forgetTokens()
 
 	w.WriteHeader(http.StatusNoContent)
 }
