@@ -149,6 +149,15 @@ func TestAWaitingCodeReadStopsWhenTheClientGoesAway(t *testing.T) {
 		t.Fatalf("request ended with %v, want it cancelled", err)
 	}
 	waitUntil(t, func() bool { return h.clock.Sleepers() == 0 })
+
+	// The read is recorded all the same, as one that got no answer.
+	query := "action=code.read&endpoint=" + e.Name
+	eventually(t, "the abandoned read is recorded", func() bool {
+		return len(h.events(query)) == 1
+	})
+	if ev := h.events(query)[0]; ev.Outcome != "error" || !strings.Contains(ev.Detail, "went away") {
+		t.Errorf("event %+v, want outcome error and a detail saying the client went away", ev)
+	}
 }
 
 func TestShutdownEndsWaitingCodeReadsWith503(t *testing.T) {
