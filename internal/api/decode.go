@@ -147,8 +147,11 @@ func checkFieldNames(fields rawFields, dst any) error {
 func typeError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
+		// encoding/json names a field of an embedded struct after the Go
+		// type ("secretSource.generate"), which means nothing to a client.
+		field := strings.TrimPrefix(te.Field, "secretSource.")
 		return fail(codeInvalidRequest, fmt.Sprintf(
-			"field %q must be %s", te.Field, describeType(te.Type)))
+			"field %q must be %s", field, describeType(te.Type)))
 	}
 	return fail(codeInvalidRequest, "a field of the body has the wrong type")
 }

@@ -208,7 +208,7 @@ func TestBadInputGetsItsProblemAndChangesNothing(t *testing.T) {
 		"an unknown field":                    `unknown field "bogus"`,
 		"two sources":                         "exactly one of",
 		"generate false":                      "exactly one of",
-		"a wrong type":                        "must be true or false",
+		"a wrong type":                        `field "generate" must be true or false`,
 		"a bad algorithm":                     "SHA256",
 		"five digits":                         "digits",
 		"a period of 9 s":                     "period",
