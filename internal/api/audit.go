@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -61,7 +62,8 @@ func noteOf(r *http.Request) *auditNote {
 func (s *Server) auditTrail(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		note := &auditNote{start: s.clock.Now()}
-		held := &heldResponse{header: http.Header{}}
+		held := heldResponses.Get().(*heldResponse)
+		defer held.release()
 
 		stateOf(r.Context()).note = note
 		next.ServeHTTP(held, r)
@@ -202,6 +204,29 @@ type heldResponse struct {
 	header http.Header
 	status int
 	body   bytes.Buffer
+}
+
+// heldResponses keeps released heldResponses for the next request, with
+// their header map and body buffer: every request holds one.
+var heldResponses = sync.Pool{New: func() any {
+	return &heldResponse{header: http.Header{}}
+}}
+
+// maxPooledBody is the largest body buffer kept for reuse; the few answers
+// larger than that (a QR code's PNG) get a buffer of their own.
+const maxPooledBody = 16 << 10
+
+// release empties h and puts it back in the pool. sendTo handed the
+// header's value slices on to the real response, which keeps them; the
+// next handler's Set makes new ones, so they are never written twice.
+func (h *heldResponse) release() {
+	clear(h.header)
+	h.status = 0
+	if h.body.Cap() > maxPooledBody {
+		h.body = bytes.Buffer{}
+	}
+	h.body.Reset()
+	heldResponses.Put(h)
 }
 
 func (h *heldResponse) Header() http.Header { return h.header }

@@ -32,6 +32,36 @@ type codeResponse struct {
 	Next             *codeJSON `json:"next,omitempty"`
 }
 
+// appendJSON appends c as encoding/json would write it (see jsonAppender).
+func (c codeResponse) appendJSON(b []byte) []byte {
+	b = append(b, `{"name":`...)
+	b = appendJSONString(b, c.Name)
+	b = append(b, `,"code":`...)
+	b = appendJSONString(b, c.Code)
+	b = append(b, `,"digits":`...)
+	b = strconv.AppendInt(b, int64(c.Digits), 10)
+	b = append(b, `,"period":`...)
+	b = strconv.AppendInt(b, int64(c.Period), 10)
+	b = append(b, `,"counter":`...)
+	b = strconv.AppendUint(b, c.Counter, 10)
+	b = append(b, `,"valid_from":`...)
+	b = appendJSONTime(b, c.ValidFrom)
+	b = append(b, `,"valid_until":`...)
+	b = appendJSONTime(b, c.ValidUntil)
+	b = append(b, `,"seconds_remaining":`...)
+	b = strconv.AppendInt(b, int64(c.SecondsRemaining), 10)
+	if n := c.Next; n != nil {
+		b = append(b, `,"next":{"code":`...)
+		b = appendJSONString(b, n.Code)
+		b = append(b, `,"valid_from":`...)
+		b = appendJSONTime(b, n.ValidFrom)
+		b = append(b, `,"valid_until":`...)
+		b = appendJSONTime(b, n.ValidUntil)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
 // getCode answers the current and the next code of an endpoint. With
 // ?min_valid=N it first waits for the next step when fewer than N seconds
 // of the current one remain.
@@ -73,6 +103,10 @@ func (s *Server) getCode(w http.ResponseWriter, r *http.Request) {
 // minValidParam reads ?min_valid=, which must leave a step of period
 // seconds some validity to wait for.
 func minValidParam(r *http.Request, period int) (time.Duration, error) {
+	if r.URL.RawQuery == "" {
+		return 0, nil
+	}
+
 	v := r.URL.Query().Get("min_valid")
 	if v == "" {
 		return 0, nil

@@ -49,8 +49,10 @@ func stateOf(ctx context.Context) *requestState {
 	return st
 }
 
-// requestIDHeader carries the request ID both ways.
-const requestIDHeader = "X-Request-ID"
+// requestIDHeader carries the request ID both ways (X-Request-ID). It is
+// written in Go's canonical form, which Header.Get and Set would otherwise
+// make anew on every request.
+const requestIDHeader = "X-Request-Id"
 
 // withRequestID gives every request an ID, echoed in the response header and
 // in every log line and problem body about the request. A client's own ID
@@ -208,7 +210,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 			return
 		}
 
-		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		if r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

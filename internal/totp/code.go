@@ -1,13 +1,11 @@
 package totp
 
 import (
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/binary"
-	"hash"
 	"math"
 	"time"
 )
@@ -47,7 +45,8 @@ func (k Key) At(counter uint64) (Code, error) {
 		return Code{}, err
 	}
 
-	return k.code(k.mac(), counter), nil
+	mac := k.mac()
+	return k.code(&mac, counter), nil
 }
 
 // AtAndNext returns the codes of time step counter and of the step after it, as two
@@ -58,7 +57,7 @@ func (k Key) AtAndNext(counter uint64) (current, next Code, err error) {
 	}
 
 	mac := k.mac()
-	return k.code(mac, counter), k.code(mac, counter+1), nil
+	return k.code(&mac, counter), k.code(&mac, counter+1), nil
 }
 
 // check returns the error that At gives for k and counter, if any.
@@ -74,7 +73,7 @@ func (k Key) check(counter uint64) error {
 }
 
 // code returns the code of step counter for a valid k, computed with mac.
-func (k Key) code(mac hash.Hash, counter uint64) Code {
+func (k Key) code(mac *macKey, counter uint64) Code {
 	from := time.Unix(int64(counter)*int64(k.Period), 0).UTC()
 
 	return Code{
@@ -102,9 +101,9 @@ func (k Key) Verify(code string, t time.Time) (offset int, ok bool) {
 	}
 
 	current, mac := k.Counter(t), k.mac()
-	previous := k.matches(mac, code, current, -1)
-	now := k.matches(mac, code, current, 0)
-	next := k.matches(mac, code, current, +1)
+	previous := k.matches(&mac, code, current, -1)
+	now := k.matches(&mac, code, current, 0)
+	next := k.matches(&mac, code, current, +1)
 
 	switch {
 	case now:
@@ -120,7 +119,7 @@ func (k Key) Verify(code string, t time.Time) (offset int, ok bool) {
 
 // matches reports in constant time whether code is the code of step current+offset. A
 // step before 0 or past lastCounter does not exist and matches nothing.
-func (k Key) matches(mac hash.Hash, code string, current uint64, offset int) bool {
+func (k Key) matches(mac *macKey, code string, current uint64, offset int) bool {
 	if (offset < 0 && current == 0) || (offset > 0 && current >= lastCounter(k.Period)) {
 		return false
 	}
@@ -144,9 +143,9 @@ func isCode(code string, digits int) bool {
 	return true
 }
 
-// mac returns the HMAC of a valid k, keyed with its secret.
-func (k Key) mac() hash.Hash {
-	return hmac.New(k.Algorithm.hash(), k.Secret)
+// mac returns the HMAC key of a valid k.
+func (k Key) mac() macKey {
+	return newMACKey(k.Algorithm, k.Secret)
 }
 
 // value computes the code of step counter for a valid k, with mac: the HOTP value of RFC 4226,
@@ -155,19 +154,82 @@ func (k Key) mac() hash.Hash {
 // as base32 and decodes it again on every call: on the path of every code read that
 // cost as much as the HMACs themselves. The tests hold it to the RFC's vectors, to
 // oathtool and to pquerna/otp.
-func (k Key) value(mac hash.Hash, counter uint64) string {
+func (k Key) value(mac *macKey, counter uint64) string {
 	var msg [8]byte
 	binary.BigEndian.PutUint64(msg[:], counter)
 
-	mac.Reset()
-	mac.Write(msg[:])
-	var buf [sha512.Size]byte
-	sum := mac.Sum(buf[:0])
+	var out [sha512.Size]byte
+	sum := mac.sum(msg[:], &out)
 
 	offset := sum[len(sum)-1] & 0x0f
 	truncated := binary.BigEndian.Uint32(sum[offset:]) & 0x7fffffff
 
 	return decimal(truncated, k.Digits)
+}
+
+// macKey is a secret made ready for HMAC (RFC 2104) with one algorithm: the
+// inner and outer padded keys. crypto/hmac would do the same work, but
+// allocates its hash states on every code read; sum works on the stack.
+type macKey struct {
+	alg        Algorithm
+	block      int
+	ipad, opad [sha512.BlockSize]byte
+}
+
+// newMACKey pads secret, or its digest when it is longer than a block, to
+// the block size of alg, and XORs it with RFC 2104's ipad and opad.
+func newMACKey(alg Algorithm, secret []byte) macKey {
+	m := macKey{alg: alg, block: alg.blockSize()}
+	if len(secret) > m.block {
+		var d [sha512.Size]byte
+		secret = alg.digest(&d, secret)
+	}
+
+	for i := range m.block {
+		var b byte
+		if i < len(secret) {
+			b = secret[i]
+		}
+		m.ipad[i], m.opad[i] = b^0x36, b^0x5c
+	}
+	return m
+}
+
+// sum returns HMAC(key, msg) = H(opad || H(ipad || msg)) in out, for a msg
+// of at most 8 bytes (a counter).
+func (m *macKey) sum(msg []byte, out *[sha512.Size]byte) []byte {
+	var buf [sha512.BlockSize + sha512.Size]byte
+
+	n := copy(buf[:], m.ipad[:m.block])
+	n += copy(buf[n:], msg)
+	inner := m.alg.digest(out, buf[:n])
+
+	n = copy(buf[:], m.opad[:m.block])
+	n += copy(buf[n:], inner)
+	return m.alg.digest(out, buf[:n])
+}
+
+// digest returns the hash of data under a valid a, in out.
+func (a Algorithm) digest(out *[sha512.Size]byte, data []byte) []byte {
+	switch a {
+	case SHA256:
+		d := sha256.Sum256(data)
+		return out[:copy(out[:], d[:])]
+	case SHA512:
+		d := sha512.Sum512(data)
+		return out[:copy(out[:], d[:])]
+	default:
+		d := sha1.Sum(data)
+		return out[:copy(out[:], d[:])]
+	}
+}
+
+// blockSize returns the block size of the hash of a valid a.
+func (a Algorithm) blockSize() int {
+	if a == SHA512 {
+		return sha512.BlockSize
+	}
+	return sha1.BlockSize
 }
 
 // decimal returns the last digits decimal digits of v, zero-padded.
@@ -178,16 +240,4 @@ func decimal(v uint32, digits int) string {
 		v /= 10
 	}
 	return string(b[:digits])
-}
-
-// hash returns the hash function of a valid a.
-func (a Algorithm) hash() func() hash.Hash {
-	switch a {
-	case SHA256:
-		return sha256.New
-	case SHA512:
-		return sha512.New
-	default:
-		return sha1.New
-	}
 }
