@@ -52,6 +52,26 @@ wait_ready() {
 	done
 }
 
+# ticks PID: the CPU time PID has used, user and system, in clock ticks.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# pg_snapshot FILE: "pid ticks" of every PostgreSQL process on the machine,
+# sorted by pid, so that the database's share of a load shows beside the
+# server's.
+pg_snapshot() {
+	local p t
+	for p in $(pgrep -x postgres || true); do
+		t=$(ticks "$p" 2>/dev/null) && echo "$p $t"
+	done | sort >"$1"
+}
+
+# pg_ticks BEFORE AFTER: the CPU ticks PostgreSQL used between two
+# snapshots: each process's growth, counting one that started in between
+# from zero. One that ended in between is not counted.
+pg_ticks() {
+	join -a 2 -e 0 -o 2.2,1.2 "$1" "$2" | awk '{sum += $1 - $2} END {print sum + 0}'
+}
+
 # rss PID: "VmRSS VmHWM" in KiB.
 rss() { awk '/^VmRSS/ {r=$2} /^VmHWM/ {h=$2} END {print r, h}' "/proc/$1/status"; }
 
@@ -119,7 +139,7 @@ if [[ $mode == default ]]; then
 	echo "rss after seeding (KiB): pg $(rss "$pg_pid"), sqlite $(rss "$sqlite_pid")" |
 		tee -a "$out/machine.txt"
 
-	printf 'round\tscenario\ttarget\trequests\tseconds\tp50_us\tp99_us\tok\tconflict\tother\terrors\trss_kib\thwm_kib\tloadavg\n' \
+	printf 'round\tscenario\ttarget\trequests\tseconds\tp50_us\tp99_us\tok\tconflict\tother\terrors\trss_kib\thwm_kib\tloadavg\tserver_ticks\tpg_ticks\n' \
 		>"$out/results.tsv"
 	for round in $(seq 1 "$ROUNDS"); do
 		for scenario in code runner_code claim; do
@@ -137,32 +157,45 @@ if [[ $mode == default ]]; then
 				[[ $scenario == claim ]] && how=claim
 
 				log "round $round $scenario $target"
+				t0=$(ticks "$pid")
+				pg_snapshot "$work/pg.before"
 				r=$(load "$port" "$how" "$token" "$ENDPOINTS")
-				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$target" \
+				t1=$(ticks "$pid")
+				pg_snapshot "$work/pg.after"
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$scenario" "$target" \
 					"$(tr ' ' '\t' <<<"$r")" "$(rss "$pid" | tr ' ' '\t')" \
-					"$(cut -d' ' -f1 /proc/loadavg)" >>"$out/results.tsv"
+					"$(cut -d' ' -f1 /proc/loadavg)" "$((t1 - t0))" "$(pg_ticks "$work/pg.before" "$work/pg.after")" \
+					>>"$out/results.tsv"
 			done
 		done
 	done
 
-	# One table: req/s, latency, answers, memory, and the ratio to the bare
-	# handler's req/s in the same round and scenario.
-	awk -F'\t' 'NR > 1 {
+	# One table: req/s, latency, answers, memory, the ratio to the bare
+	# handler's req/s in the same round and scenario, and the CPU time per
+	# request of the server and of PostgreSQL.
+	awk -F'\t' -v hz="$(getconf CLK_TCK)" 'NR > 1 {
 		rps = $4 / $5
 		if ($3 == "bare") bare[$1, $2] = rps
 		line[NR] = $0; r[NR] = rps; n = NR
 	}
 	END {
-		print "| round | scenario | target | req/s | × bare | p50 ms | p99 ms | 200 | 409 | other | errors | RSS MiB | peak MiB | load 1m |"
-		print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		print "| round | scenario | target | req/s | × bare | p50 ms | p99 ms | 200 | 409 | other | errors | RSS MiB | peak MiB | load 1m | server µs/req | postgres µs/req |"
+		print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 2; i <= n; i++) {
 			split(line[i], f, "\t")
-			printf "| %s | %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %d | %d | %d | %.1f | %.1f | %s |\n",
+			us = 1e6 / hz / (f[4] > 0 ? f[4] : 1)
+			printf "| %s | %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %d | %d | %d | %.1f | %.1f | %s | %.1f | %.1f |\n",
 				f[1], f[2], f[3], r[i], r[i] / bare[f[1], f[2]], f[6] / 1000, f[7] / 1000,
-				f[8], f[9], f[10], f[11], f[12] / 1024, f[13] / 1024, f[14]
+				f[8], f[9], f[10], f[11], f[12] / 1024, f[13] / 1024, f[14], f[15] * us, f[16] * us
 		}
 	}' "$out/results.tsv" | tee "$out/results.md"
 	echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt"
+
+	# What PostgreSQL spends on the audit record of each read, by the size of
+	# the commit that carries it, with the servers idle.
+	log "audit commits on PostgreSQL"
+	"$work/seed" audit -database-url "$dburl" -clock-ticks "$(getconf CLK_TCK)" |
+		tee "$out/audit.txt"
 	log "raw figures in $out"
 	exit 0
 fi

@@ -7,6 +7,10 @@
 //	                                      PostgreSQL (the scale run)
 //	seed walk -url U -admin T [-limit L]  page through GET /v1/endpoints to the
 //	                                      end and report the time per page
+//	seed audit -database-url D [-batches 1,8,16,32]
+//	                                      commit batches of code-read audit
+//	                                      events through the store and report
+//	                                      PostgreSQL's CPU per commit and event
 //
 // Endpoints are named bench-0000000, bench-0000001, ... so that the wrk
 // scripts can address any of them without a list.
@@ -43,7 +47,7 @@ const namePattern = "bench-%07d"
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: seed api|copy|walk [flags]")
+		fmt.Fprintln(os.Stderr, "usage: seed api|copy|walk|audit [flags]")
 		os.Exit(2)
 	}
 
@@ -56,6 +60,8 @@ func main() {
 		err = runCopy(ctx, os.Args[2:])
 	case "walk":
 		err = runWalk(ctx, os.Args[2:])
+	case "audit":
+		err = runAudit(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
