@@ -222,25 +222,33 @@ func (e *env) skewedCodes() {
 }
 
 // checkCountdownMatchesAPI compares the countdown with seconds_remaining
-// of a /code read made between two readings of it.
+// of a /code read made between two readings of it. A page whose timer a
+// busy machine held back shows a stale countdown for a moment, so one
+// disagreement is logged and read again; the check fails when three
+// readings in a row disagree, as they do when the countdown is wrong.
 func (e *env) checkCountdownMatchesAPI(ctx context.Context, name string) {
 	e.t.Helper()
 
+	var disagreement string
 	for range 3 {
 		before := e.seconds(ctx)
 		_, c := e.call("GET", "/v1/endpoints/"+name+"/code", e.admin, nil)
 		after := e.seconds(ctx)
 		if after > before {
 			// A step ended between the readings.
+			disagreement = "the countdown started over at every reading"
 			continue
 		}
 		left := int(c["seconds_remaining"].(float64))
-		if left < after-1 || left > before+1 {
-			e.t.Errorf("countdown %d s then %d s, /code says %d s remain", before, after, left)
+		if left >= after-1 && left <= before+1 {
+			return
 		}
-		return
+		disagreement = fmt.Sprintf("countdown %d s then %d s, /code says %d s remain",
+			before, after, left)
+		e.t.Log(disagreement + "; reading again")
+		time.Sleep(300 * time.Millisecond)
 	}
-	e.t.Error("the countdown started over at every reading")
+	e.t.Error(disagreement)
 }
 
 // verify types code into the verify box and returns the answer shown.
